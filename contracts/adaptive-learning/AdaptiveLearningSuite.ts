@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { loose } from './common.js';
+
+/** The namespaced API of the phase-2 plan (`/training/`, `/opportunities/`, `/evaluate/performance`) as actions. */
+export const trainingStart = loose({
+  job_id: z.string().min(1).optional(),
+  cycle_id: z.string().min(1).optional(),
+  model_id: z.string().min(1).optional(),
+  data_path: z.string().min(1).optional(),
+  examples: z.array(z.unknown()).min(1).optional(),
+  hyperparameters: z.record(z.string(), z.unknown()).optional(),
+  priority: z.number().int().optional(),
+  gpu: z.union([z.string(), z.number()]).optional(),
+  trainer: z.string().min(1).optional(),
+});
+
+export const trainingStop = loose({ job_id: z.string().min(1).optional(), cycle_id: z.string().min(1).optional() });
+
+export const trainingStatus = loose({
+  job_id: z.string().min(1).optional(),
+  cycle_id: z.string().min(1).optional(),
+  state: z.enum(['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']).optional(),
+  limit: z.number().int().min(1).max(1000).default(50),
+});
+
+export const opportunitiesList = loose({
+  category: z.string().optional(),
+  limit: z.number().int().min(1).max(1000).default(10),
+  include_processed: z.boolean().default(true),
+});
+
+const interaction = z.object({ user_input: z.string(), assistant_response: z.string() }).passthrough();
+
+export const opportunitiesIngest = loose({
+  interaction: z.record(z.string(), z.unknown()).optional(),
+  interactions: z.array(z.record(z.string(), z.unknown())).max(1000).optional(),
+  user_input: z.string().optional(),
+  assistant_response: z.string().optional(),
+});
+export { interaction as interactionSchema };
+
+export const evaluatePerformance = loose({
+  metric_name: z.string().min(1).default('final_loss'),
+  model_id: z.string().min(1).optional(),
+  limit: z.number().int().min(1).max(1000).default(20),
+});
+
+export const opportunitiesImportMemory = loose({
+  limit: z.number().int().min(1).max(10_000).default(500),
+  time_window: z.number().min(0).max(24 * 365).default(24),
+});

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * The namespaced API of the phase-2 plan (`/kv/`, `/doc/`, `/embedding/` routes as actions),
+ * agent name "MemoryHub". New clients: strict types, the runtime answers schema errors.
+ * Replies: `{status:"success", ...}`; failures `{status:"error", message, error}`.
+ */
+const namespace = z.string().min(1).max(128).default('default');
+const key = z.string().min(1).max(512);
+
+export const kvGet = z.object({ namespace, key });
+export const kvSet = z.object({
+  namespace,
+  key,
+  value: z.unknown().refine((v) => v !== undefined, 'value is required'),
+  ttl: z.number().positive().max(10 * 365 * 86400).optional().describe('seconds until the entry expires; none = never'),
+});
+export const kvDelete = z.object({ namespace, key });
+export const kvList = z.object({
+  namespace,
+  prefix: z.string().max(512).optional(),
+  limit: z.number().int().min(1).max(10_000).default(1000),
+});
+
+export const docPut = z.object({
+  namespace,
+  doc_id: z.string().min(1).max(256).optional().describe('generated when absent'),
+  title: z.string().max(1024).nullable().optional(),
+  content: z.string(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export const docGet = z.object({ namespace, doc_id: z.string().min(1).max(256) });
+export const docDelete = docGet;
+
+export const embeddingSearch = z.object({
+  query: z.string().min(1),
+  namespace: z.string().min(1).max(128).optional().describe('only documents of this namespace'),
+  memory_type: z.string().min(1).optional(),
+  limit: z.number().int().min(1).max(1000).default(10),
+  min_similarity: z.number().min(-1).max(1).optional(),
+  mode: z.enum(['hybrid', 'semantic', 'lexical']).default('hybrid'),
+});

@@ -1,0 +1,184 @@
+import { performance } from 'node:perf_hooks';
+import { HashingEmbedder } from '../../../src/suites/memory-hub/search/HashingEmbedder.js';
+import { ZmqClient } from '../../../src/transport/ZmqClient.js';
+import type { BenchContext } from '../BenchContext.js';
+import { LatencyHistogram } from '../LatencyHistogram.js';
+import { releaseSuite, suiteChild } from '../servers.js';
+import { queryNear, sentence } from '../syntheticText.js';
+
+const K = 10;
+const DIMS = 256; // the hub's default hashing embedder
+const MIN_SIMILARITY = 0.15; // the hub's default floor for the hashing embedder
+const LOAD_BATCH = 1000;
+
+/** The exact answer: every memory's vector scored against the query (brute force). */
+class ExactIndex {
+  private matrix = new Float32Array(0);
+  private n = 0;
+  readonly embedder = new HashingEmbedder(DIMS);
+
+  grow(total: number): void {
+    const m = new Float32Array(total * DIMS);
+    m.set(this.matrix.subarray(0, this.n * DIMS));
+    for (let i = this.n; i < total; i++) m.set(this.embedder.embedOne(sentence(i)), i * DIMS);
+    this.matrix = m;
+    this.n = total;
+  }
+
+  /** Indices of the top-k by cosine, at or above the floor. */
+  topK(q: Float32Array, k: number): number[] {
+    const sims = new Float32Array(this.n);
+    const m = this.matrix;
+    for (let i = 0, base = 0; i < this.n; i++, base += DIMS) {
+      let s = 0;
+      for (let j = 0; j < DIMS; j++) s += q[j]! * m[base + j]!;
+      sims[i] = s;
+    }
+    const idx: number[] = [];
+    for (let i = 0; i < this.n; i++) if (sims[i]! >= MIN_SIMILARITY) idx.push(i);
+    idx.sort((a, b) => sims[b]! - sims[a]!);
+    return idx.slice(0, k);
+  }
+}
+
+function findNumber(obj: unknown, key: string): number | undefined {
+  if (!obj || typeof obj !== 'object') return undefined;
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    if (k === key && typeof v === 'number') return v;
+    const inner = findNumber(v, key);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}
+
+/** Adds memories [from, to) through batch_add_memories; returns their ids in order. */
+async function load(client: ZmqClient, from: number, to: number, ids: string[]): Promise<void> {
+  const starts: number[] = [];
+  for (let s = from; s < to; s += LOAD_BATCH) starts.push(s);
+  const send = async (s: number) => {
+    const memories = [];
+    for (let i = s; i < Math.min(to, s + LOAD_BATCH); i++) memories.push({ content: sentence(i), memory_type: 'bench' });
+    const r = await client.request({ action: 'batch_add_memories', memories }, { timeoutMs: 60_000 });
+    if (r?.status !== 'success' || !Array.isArray(r.memory_ids) || r.memory_ids.length !== memories.length) {
+      throw new Error(`batch_add_memories failed: ${JSON.stringify(r).slice(0, 200)}`);
+    }
+    (r.memory_ids as string[]).forEach((id, j) => (ids[s + j] = id));
+  };
+  // Two batches in flight keep the hub busy without queueing much.
+  for (let i = 0; i < starts.length; i += 2) await Promise.all(starts.slice(i, i + 2).map(send));
+}
+
+/** Polls the health socket until every memory has its vector. */
+async function waitIndexed(healthEndpoint: string, total: number, timeoutMs: number): Promise<void> {
+  const c = new ZmqClient(healthEndpoint, { timeoutMs: 10_000 });
+  try {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const h = await c.request({ action: 'health' });
+      const indexed = findNumber(h, 'vectors_indexed');
+      const pending = findNumber(h, 'vectors_pending');
+      if (indexed === undefined) throw new Error('health reports no vectors_indexed');
+      if (indexed >= total && pending === 0) return;
+      if (Date.now() > until) throw new Error(`only ${indexed}/${total} memories embedded after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    c.close();
+  }
+}
+
+interface Measured {
+  hist: LatencyHistogram;
+  recall: number;
+}
+
+async function measure(client: ZmqClient, exact: ExactIndex, ids: string[], n: number, queries: number, build: (q: string) => Record<string, unknown>): Promise<Measured> {
+  const hist = new LatencyHistogram();
+  let hit = 0;
+  let wanted = 0;
+  for (let i = 0; i < queries; i++) {
+    const target = (i * 7919) % n;
+    const q = queryNear(target, i);
+    const t0 = performance.now();
+    const r = await client.request(build(q), { timeoutMs: 30_000 });
+    hist.record(performance.now() - t0);
+    if (r?.status !== 'success' || !Array.isArray(r.results)) throw new Error(`search failed: ${JSON.stringify(r).slice(0, 200)}`);
+    const got = new Set((r.results as Array<{ memory_id: string }>).slice(0, K).map((x) => x.memory_id));
+    const truth = exact.topK(exact.embedder.embedOne(q), K);
+    wanted += truth.length;
+    for (const t of truth) if (got.has(ids[t]!)) hit++;
+  }
+  return { hist, recall: wanted ? hit / wanted : 1 };
+}
+
+function exactScanP50(exact: ExactIndex, n: number, queries: number): number {
+  const h = new LatencyHistogram();
+  for (let i = 0; i < queries; i++) {
+    const q = exact.embedder.embedOne(queryNear((i * 7919) % n, i));
+    const t0 = performance.now();
+    exact.topK(q, K);
+    h.record(performance.now() - t0);
+  }
+  return h.percentile(50);
+}
+
+/**
+ * Top-10 `semantic_search` in mode=semantic (cosine over the embeddings; the target) and in its
+ * default hybrid mode (cosine fused with BM25) over 10k and 100k synthetic memories; latency
+ * percentiles and recall@10 against an exact brute-force cosine top-10 computed here. --quick: 10k only.
+ */
+export async function search(ctx: BenchContext): Promise<void> {
+  const sizes = ctx.quick ? [10_000] : [10_000, 100_000];
+  const queries = ctx.quick ? 60 : 300;
+  let hub;
+  try {
+    // Embed quickly after each load so the benchmark does not wait for the default 2 s loop.
+    hub = await suiteChild(ctx, 'MemoryHub', { embedding: { sync_interval_s: 0.05 } }, 'search');
+  } catch (err) {
+    for (const n of sizes) ctx.skip(`search ${n / 1000}k`, 'p50', (err as Error).message, n === 100_000 ? 'p50 <= 5 ms, recall >= 0.95' : undefined);
+    return;
+  }
+  const client = new ZmqClient(hub.endpoint, { timeoutMs: 30_000 });
+  const exact = new ExactIndex();
+  const ids: string[] = [];
+  let loaded = 0;
+  try {
+    for (const n of sizes) {
+      const name = `search ${n / 1000}k`;
+      const t0 = performance.now();
+      await load(client, loaded, n, ids);
+      const loadRate = (n - loaded) / ((performance.now() - t0) / 1000);
+      loaded = n;
+      await waitIndexed(hub.healthEndpoint!, n, 180_000);
+      exact.grow(n);
+      const baseP50 = exactScanP50(exact, n, Math.min(queries, 50));
+      // The target is on semantic search proper (mode=semantic: cosine over the embeddings); the
+      // default hybrid mode fuses BM25 in on purpose, so its recall against pure cosine is shown
+      // for information only.
+      const vector = await measure(client, exact, ids, n, queries, (query) => ({ action: 'semantic_search', query, k: K, mode: 'semantic' }));
+      const hybrid = await measure(client, exact, ids, n, queries, (query) => ({ action: 'semantic_search', query, k: K }));
+      const big = n === 100_000;
+      const p50 = vector.hist.percentile(50);
+      ctx.add({
+        name, metric: 'semantic_search mode=semantic top-10 p50', value: p50, unit: 'ms', baseline_name: 'exact brute-force scan (in bench process)', baseline_value: baseP50,
+        ...(big ? { target: 'p50 <= 5 ms', met: p50 <= 5 } : {}),
+      });
+      ctx.add({ name, metric: 'semantic_search mode=semantic top-10 p99', value: vector.hist.percentile(99), unit: 'ms', baseline_name: 'exact brute-force scan (in bench process)', baseline_value: baseP50 });
+      ctx.add({
+        name, metric: 'semantic_search mode=semantic recall@10', value: vector.recall, unit: 'fraction', baseline_name: 'exact cosine top-10', baseline_value: 1,
+        ...(big ? { target: 'recall >= 0.95', met: vector.recall >= 0.95 } : {}),
+      });
+      ctx.add({ name, metric: 'semantic_search hybrid (default) top-10 p50', value: hybrid.hist.percentile(50), unit: 'ms', baseline_name: 'exact brute-force scan (in bench process)', baseline_value: baseP50 });
+      ctx.add({
+        name, metric: 'semantic_search hybrid (default) overlap@10 with cosine', value: hybrid.recall, unit: 'fraction', baseline_name: 'exact cosine top-10', baseline_value: 1,
+        note: 'hybrid fuses BM25 with the vector list (RRF) on purpose, so its top-10 differs from the pure cosine top-10',
+      });
+      ctx.add({ name, metric: 'bulk load via batch_add_memories', value: loadRate, unit: 'memories/s', baseline_name: null, baseline_value: null });
+    }
+  } catch (err) {
+    ctx.skip(`search ${(loaded || sizes[0]!) / 1000}k`, 'p50', (err as Error).message);
+  } finally {
+    client.close();
+    await releaseSuite(ctx, 'search');
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { sentence } from './syntheticText.js';
+
+/**
+ * The durable-write ceiling on this disk: plain better-sqlite3 inserts with the pragmas the suites
+ * use (WAL, synchronous=FULL) into a minimal table, `rowsPerTxn` rows per commit, for `ms`
+ * milliseconds (or until `maxRows`). Returns rows/s.
+ */
+export function rawSqliteRate(ms: number, rowsPerTxn: number, maxRows = Number.POSITIVE_INFINITY): number {
+  const dir = mkdtempSync(join(tmpdir(), 'as-bench-sqlite-'));
+  const db = new Database(join(dir, 'raw.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, memory_id TEXT NOT NULL UNIQUE, content TEXT NOT NULL, created_at REAL NOT NULL)');
+    const insert = db.prepare('INSERT INTO t (memory_id, content, created_at) VALUES (?, ?, ?)');
+    const txn = db.transaction((start: number, n: number) => {
+      for (let i = 0; i < n; i++) insert.run(`raw-${start + i}`, sentence(start + i), Date.now() / 1000);
+    });
+    let rows = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < ms && rows < maxRows) {
+      const n = Math.min(rowsPerTxn, maxRows - rows);
+      txn(rows, n);
+      rows += n;
+    }
+    return rows / ((performance.now() - t0) / 1000);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

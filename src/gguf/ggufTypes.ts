@@ -1,0 +1,60 @@
+// GGUF container constants (format version 3). Facts checked in design/GGUF_NOTES.md and
+// ggml's gguf.h: value type ids and the ggml tensor type ids we read or write.
+
+export const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
+export const GGUF_VERSION = 3;
+export const GGUF_DEFAULT_ALIGNMENT = 32;
+
+export enum GgufValueType {
+  UINT8 = 0,
+  INT8 = 1,
+  UINT16 = 2,
+  INT16 = 3,
+  UINT32 = 4,
+  INT32 = 5,
+  FLOAT32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  UINT64 = 10,
+  INT64 = 11,
+  FLOAT64 = 12,
+}
+
+/** ggml tensor element types this project understands. */
+export enum GgmlType {
+  F32 = 0,
+  F16 = 1,
+  Q8_0 = 8,
+}
+
+export const GGML_TYPE_NAMES: Record<number, string> = {
+  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 8: 'Q8_0', 9: 'Q8_1',
+  10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K', 16: 'IQ2_XXS',
+  17: 'IQ2_XS', 18: 'IQ3_XXS', 19: 'IQ1_S', 20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS',
+  24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M', 30: 'BF16',
+};
+
+/** A metadata value as read from or written to a GGUF file. */
+export type GgufScalar = number | bigint | boolean | string;
+export type GgufValue = GgufScalar | GgufScalar[];
+
+/** A typed metadata entry, so the writer knows which on-disk type to use. */
+export type GgufMetadataEntry =
+  | { type: GgufValueType.STRING; value: string }
+  | { type: GgufValueType.BOOL; value: boolean }
+  | { type: Exclude<GgufValueType, GgufValueType.STRING | GgufValueType.BOOL | GgufValueType.ARRAY>; value: number | bigint }
+  | { type: GgufValueType.ARRAY; itemType: GgufValueType; value: GgufScalar[] };
+
+export interface GgufTensorInfo {
+  name: string;
+  /** Dimensions as GGUF stores them: innermost (contiguous) dimension first. */
+  dims: number[];
+  type: number;
+  /** Byte offset relative to the start of the tensor data section. */
+  offset: number;
+}
+
+export function elementCount(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}

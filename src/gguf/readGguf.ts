@@ -1,0 +1,215 @@
+// Reads a GGUF v2/v3 file: metadata, tensor infos, and tensor data as Float32Array
+// (F32 as is, F16 widened, Q8_0 dequantised). Other quantisations are reported by name.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import {
+  GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGML_TYPE_NAMES, GgmlType, GgufValueType,
+  elementCount, type GgufScalar, type GgufTensorInfo, type GgufValue,
+} from './ggufTypes.js';
+import { halfToFloat } from './halfFloat.js';
+
+export class GgufFormatError extends Error {
+  override name = 'GgufFormatError';
+}
+
+export interface GgufFile {
+  path: string;
+  version: number;
+  metadata: Record<string, GgufValue>;
+  tensors: GgufTensorInfo[];
+  /** Absolute byte offset of the tensor data section. */
+  dataOffset: number;
+  alignment: number;
+  /** Whether the tensor's type can be turned into F32 by `tensorData`. */
+  canRead(name: string): boolean;
+  tensorInfo(name: string): GgufTensorInfo | undefined;
+  /** Tensor values as F32, first (GGUF) dimension contiguous. */
+  tensorData(name: string): Float32Array;
+}
+
+class TruncatedError extends GgufFormatError {}
+
+class Cursor {
+  pos = 0;
+  constructor(private readonly buf: Buffer) {}
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new TruncatedError('GGUF file is truncated');
+  }
+  u8(): number { this.need(1); return this.buf.readUInt8(this.pos++); }
+  i8(): number { this.need(1); return this.buf.readInt8(this.pos++); }
+  u16(): number { this.need(2); const v = this.buf.readUInt16LE(this.pos); this.pos += 2; return v; }
+  i16(): number { this.need(2); const v = this.buf.readInt16LE(this.pos); this.pos += 2; return v; }
+  u32(): number { this.need(4); const v = this.buf.readUInt32LE(this.pos); this.pos += 4; return v; }
+  i32(): number { this.need(4); const v = this.buf.readInt32LE(this.pos); this.pos += 4; return v; }
+  f32(): number { this.need(4); const v = this.buf.readFloatLE(this.pos); this.pos += 4; return v; }
+  f64(): number { this.need(8); const v = this.buf.readDoubleLE(this.pos); this.pos += 8; return v; }
+  u64big(): bigint { this.need(8); const v = this.buf.readBigUInt64LE(this.pos); this.pos += 8; return v; }
+  i64big(): bigint { this.need(8); const v = this.buf.readBigInt64LE(this.pos); this.pos += 8; return v; }
+  /** uint64 that must fit a JS number (counts, lengths, offsets). */
+  size(): number {
+    const v = this.u64big();
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new GgufFormatError('GGUF size field too large');
+    return Number(v);
+  }
+  str(): string {
+    const len = this.size();
+    this.need(len);
+    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+}
+
+function readScalar(c: Cursor, type: number): GgufScalar {
+  switch (type) {
+    case GgufValueType.UINT8: return c.u8();
+    case GgufValueType.INT8: return c.i8();
+    case GgufValueType.UINT16: return c.u16();
+    case GgufValueType.INT16: return c.i16();
+    case GgufValueType.UINT32: return c.u32();
+    case GgufValueType.INT32: return c.i32();
+    case GgufValueType.FLOAT32: return c.f32();
+    case GgufValueType.BOOL: return c.u8() !== 0;
+    case GgufValueType.STRING: return c.str();
+    case GgufValueType.UINT64: { const v = c.u64big(); return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
+    case GgufValueType.INT64: { const v = c.i64big(); return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v; }
+    case GgufValueType.FLOAT64: return c.f64();
+    default: throw new GgufFormatError(`unknown GGUF value type ${type}`);
+  }
+}
+
+function readValue(c: Cursor, type: number): GgufValue {
+  if (type !== GgufValueType.ARRAY) return readScalar(c, type);
+  const itemType = c.u32();
+  const count = c.size();
+  if (itemType === GgufValueType.ARRAY) throw new GgufFormatError('nested GGUF arrays are not supported');
+  const out: GgufScalar[] = new Array(count);
+  for (let i = 0; i < count; i++) out[i] = readScalar(c, itemType);
+  return out;
+}
+
+function tensorByteSize(info: GgufTensorInfo): number | undefined {
+  const n = elementCount(info.dims);
+  switch (info.type) {
+    case GgmlType.F32: return n * 4;
+    case GgmlType.F16: return n * 2;
+    case GgmlType.Q8_0: return (n / 32) * 34;
+    default: return undefined;
+  }
+}
+
+/** Reads `len` bytes at absolute offset `start`, or throws when the source is shorter. */
+type RangeReader = (start: number, len: number) => Buffer;
+
+export function parseGguf(buf: Buffer, path = '<buffer>'): GgufFile {
+  return parseHeader(buf, path, buf.length, (start, len) => {
+    if (start + len > buf.length) throw new GgufFormatError(`${path}: tensor data runs past the end of the file`);
+    return buf.subarray(start, start + len);
+  });
+}
+
+function parseHeader(buf: Buffer, path: string, fileSize: number, readRange: RangeReader): GgufFile {
+  const c = new Cursor(buf);
+  if (buf.length < 8 || c.u32() !== GGUF_MAGIC) throw new GgufFormatError(`${path} is not a GGUF file (bad magic)`);
+  const version = c.u32();
+  if (version < 2 || version > 3) throw new GgufFormatError(`${path}: unsupported GGUF version ${version}`);
+  const tensorCount = c.size();
+  const kvCount = c.size();
+  const metadata: Record<string, GgufValue> = {};
+  for (let i = 0; i < kvCount; i++) {
+    const key = c.str();
+    const type = c.u32();
+    metadata[key] = readValue(c, type);
+  }
+  const tensors: GgufTensorInfo[] = [];
+  for (let i = 0; i < tensorCount; i++) {
+    const name = c.str();
+    const nDims = c.u32();
+    const dims: number[] = [];
+    for (let d = 0; d < nDims; d++) dims.push(c.size());
+    const type = c.u32();
+    const offset = c.size();
+    tensors.push({ name, dims, type, offset });
+  }
+  const alignment = typeof metadata['general.alignment'] === 'number' ? metadata['general.alignment'] : GGUF_DEFAULT_ALIGNMENT;
+  const dataOffset = Math.ceil(c.pos / alignment) * alignment;
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+
+  const tensorData = (name: string): Float32Array => {
+    const info = byName.get(name);
+    if (!info) throw new GgufFormatError(`${path}: tensor ${name} not found`);
+    const size = tensorByteSize(info);
+    if (size === undefined) {
+      throw new GgufFormatError(`${path}: tensor ${name} uses ${GGML_TYPE_NAMES[info.type] ?? `type ${info.type}`}, which this reader cannot convert (F32, F16 and Q8_0 are supported)`);
+    }
+    const start = dataOffset + info.offset;
+    if (start + size > fileSize) throw new GgufFormatError(`${path}: tensor ${name} runs past the end of the file`);
+    const raw = readRange(start, size);
+    const n = elementCount(info.dims);
+    const out = new Float32Array(n);
+    if (info.type === GgmlType.F32) {
+      out.set(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + size)));
+    } else if (info.type === GgmlType.F16) {
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(raw.readUInt16LE(i * 2));
+    } else {
+      for (let b = 0; b < n / 32; b++) {
+        const at = b * 34;
+        const d = halfToFloat(raw.readUInt16LE(at));
+        for (let i = 0; i < 32; i++) out[b * 32 + i] = d * raw.readInt8(at + 2 + i);
+      }
+    }
+    return out;
+  };
+
+  return {
+    path, version, metadata, tensors, dataOffset, alignment,
+    canRead: (name) => { const t = byName.get(name); return !!t && tensorByteSize(t) !== undefined; },
+    tensorInfo: (name) => byName.get(name),
+    tensorData,
+  };
+}
+
+/** Reads a whole GGUF file into memory (fine for small models and adapters). */
+export async function readGguf(path: string): Promise<GgufFile> {
+  const buf = await readFile(path);
+  return parseGguf(buf, path);
+}
+
+export interface OpenGgufFile extends GgufFile {
+  close(): void;
+}
+
+/**
+ * Parses only the header (growing the read until it fits) and reads tensors on demand,
+ * so validating a multi-gigabyte model does not load it.
+ */
+export function openGguf(path: string): OpenGgufFile {
+  const fd = openSync(path, 'r');
+  try {
+    const fileSize = fstatSync(fd).size;
+    const readRange: RangeReader = (start, len) => {
+      const out = Buffer.alloc(len);
+      let got = 0;
+      while (got < len) {
+        const n = readSync(fd, out, got, len - got, start + got);
+        if (n === 0) throw new GgufFormatError(`${path}: unexpected end of file`);
+        got += n;
+      }
+      return out;
+    };
+    let chunk = Math.min(fileSize, 1 << 20);
+    for (;;) {
+      try {
+        const file = parseHeader(readRange(0, chunk), path, fileSize, readRange);
+        let closed = false;
+        return Object.assign(file, { close: () => { if (!closed) { closed = true; closeSync(fd); } } });
+      } catch (err) {
+        if (!(err instanceof TruncatedError) || chunk >= fileSize) throw err;
+        chunk = Math.min(fileSize, chunk * 4);
+      }
+    }
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}

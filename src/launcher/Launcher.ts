@@ -1,0 +1,230 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startErrorBus } from '../errorbus/ErrorBus.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
+import { waitForHealth } from './healthProbe.js';
+import { registerWithTwin } from './registerWithTwin.js';
+import { type LauncherState, type SuiteStatus, writeState } from './stateFile.js';
+import { startOrder } from './startOrder.js';
+import { SuiteProcess } from './SuiteProcess.js';
+import type { ServiceSpec, StartupConfig } from './types.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WILDCARDS = new Set(['0.0.0.0', '*', '::', '']);
+
+export interface LauncherOptions {
+  config: StartupConfig;
+  /** State file, logs and the error bus database go under here (suites get DATA_DIR=this). */
+  dataDir: string;
+  /** Start only these suites (names as in the config). */
+  only?: string[];
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+  /**
+   * How to run one suite; defaults to `node --import exitWithLauncher.mjs bin/agent-suites.js serve
+   * --suite NAME --config FILE` (the preload stops the suite if the launcher dies).
+   */
+  childCommand?: (suite: string, configFile: string) => { command: string; args: string[] };
+  /** Each time a suite (re)becomes healthy after a spawn. */
+  onSuiteHealthy?: (status: SuiteStatus, restarted: boolean) => void;
+  /** A suite was given up on or blocked. */
+  onSuiteFailed?: (status: SuiteStatus) => void;
+}
+
+interface ErrorBusHandle {
+  close(): unknown;
+}
+
+/**
+ * Brings one machine's suites up in dependency order, each in its own child process, and keeps
+ * them up; writes DATA_DIR/launcher-state.json on every change for `agent-suites status`.
+ */
+export class Launcher {
+  readonly log: Logger;
+  private readonly procs: SuiteProcess[] = [];
+  private readonly started: SuiteProcess[] = [];
+  private readonly state: LauncherState;
+  private bus?: ErrorBusHandle;
+  private monitor?: NodeJS.Timeout;
+  private stopping?: Promise<void>;
+
+  constructor(private readonly opts: LauncherOptions) {
+    this.log = opts.log ?? createLogger('launcher');
+    const cfg = opts.config;
+    const unknown = (opts.only ?? []).filter((n) => !cfg.services.some((s) => s.name === n));
+    if (unknown.length) throw new Error(`--only names suites not in ${cfg.file}: ${unknown.join(', ')} (it has ${cfg.services.map((s) => s.name).join(', ')})`);
+    const selected = cfg.services.filter((s) => s.enabled && (!opts.only?.length || opts.only.includes(s.name)));
+    const ordered = startOrder(selected.map((s) => ({
+      ...s,
+      needs: s.dependencies.filter((d) => !d.remote).map((d) => d.name),
+    })));
+    const logDir = path.join(opts.dataDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const env = { ...(opts.env ?? process.env), DATA_DIR: opts.dataDir, AGENT_SUITES_CHILD: '1', AGENT_SUITES_LAUNCHER_PID: String(process.pid) };
+    for (const spec of ordered) {
+      const cmd = opts.childCommand?.(spec.name, cfg.file) ?? {
+        command: process.execPath,
+        args: [
+          '--import', pathToFileURL(path.join(REPO_ROOT, 'src', 'launcher', 'exitWithLauncher.mjs')).href,
+          path.join(REPO_ROOT, 'bin', 'agent-suites.js'), 'serve', '--suite', spec.name, '--config', cfg.file,
+        ],
+      };
+      let lastState = 'pending';
+      const proc: SuiteProcess = new SuiteProcess({
+        spec,
+        settings: cfg.launcher,
+        logFile: path.join(logDir, `${spec.name}.log`),
+        command: cmd,
+        env,
+        log: this.log,
+        onChange: () => {
+          this.save();
+          if (proc.status.state === 'failed' && lastState !== 'failed') opts.onSuiteFailed?.(proc.status);
+          lastState = proc.status.state;
+        },
+        onHealthy: (status, restarted) => {
+          opts.onSuiteHealthy?.(status, restarted);
+          this.register(spec, proc);
+        },
+      });
+      this.procs.push(proc);
+    }
+    const now = new Date().toISOString();
+    this.state = {
+      launcherPid: process.pid, config: cfg.file, machine: cfg.machine, state: 'starting',
+      startedAt: now, updatedAt: now, errorBus: null, suites: this.procs.map((p) => p.status),
+    };
+  }
+
+  /** Current snapshot (the same object the state file is written from). */
+  snapshot(): LauncherState {
+    return JSON.parse(JSON.stringify(this.state)) as LauncherState;
+  }
+
+  private save(): void {
+    this.state.updatedAt = new Date().toISOString();
+    try {
+      writeState(this.opts.dataDir, this.state);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'cannot write launcher state file');
+    }
+  }
+
+  /** Starts the error bus and every selected suite in order; resolves when each is healthy or given up. */
+  async start(): Promise<LauncherState> {
+    this.save();
+    await this.startErrorBus();
+    for (const proc of this.procs) {
+      if (this.stopping) break;
+      const spec = this.specOf(proc);
+      const failedDep = spec.dependencies.find((d) => {
+        const p = this.procs.find((x) => x.name === d.name);
+        return p && (p.status.state === 'failed' || p.status.state === 'blocked');
+      });
+      if (failedDep) {
+        proc.block(`not started: dependency ${failedDep.name} failed`);
+        this.opts.onSuiteFailed?.(proc.status);
+        continue;
+      }
+      const notes = await this.waitForOutsideDependencies(proc, spec);
+      if (this.stopping) break;
+      this.started.push(proc);
+      await proc.start();
+      if (notes.length && proc.status.state === 'healthy') proc.set({ reason: notes.join('; ') });
+    }
+    if (!this.stopping) {
+      this.state.state = 'running';
+      this.save();
+      this.monitor = setInterval(() => {
+        for (const p of this.procs) void p.probe();
+      }, this.opts.config.launcher.monitorIntervalMs);
+      this.monitor.unref();
+    }
+    return this.snapshot();
+  }
+
+  /** Remote dependencies, and local ones left out by --only, are probed but not started here. */
+  private async waitForOutsideDependencies(proc: SuiteProcess, spec: ServiceSpec): Promise<string[]> {
+    const outside = spec.dependencies.filter((d) => d.remote || !this.procs.some((p) => p.name === d.name));
+    const notes: string[] = [];
+    if (!outside.length) return notes;
+    proc.set({ state: 'waiting', reason: `waiting for ${outside.map((d) => d.name).join(', ')}` });
+    const timeout = this.opts.config.launcher.dependencyTimeoutMs;
+    await Promise.all(outside.map(async (d) => {
+      if (!d.host || !d.healthPort) return;
+      const r = await waitForHealth(d.host, d.healthPort, timeout, { intervalMs: 500, abort: () => !!this.stopping });
+      if (!r.up && !this.stopping) {
+        const note = `started without ${d.name}: ${d.host}:${d.healthPort} gave ${r.status} within ${Math.round(timeout / 1000)} s`;
+        this.log.warn({ suite: spec.name, dependency: d.name }, note);
+        notes.push(note);
+      }
+    }));
+    proc.set({ reason: null });
+    return notes;
+  }
+
+  private specOf(proc: SuiteProcess): ServiceSpec {
+    return this.opts.config.services.find((s) => s.name === proc.name)!;
+  }
+
+  private register(spec: ServiceSpec, proc: SuiteProcess): void {
+    const reg = this.opts.config.launcher.registration;
+    if (!reg.enabled) return;
+    const cfg = this.opts.config;
+    const address = WILDCARDS.has(spec.bindAddress) ? (cfg.machines[cfg.machine] ?? spec.host) : spec.bindAddress;
+    // Fire and forget: a missing SystemDigitalTwin never holds up start-up.
+    void registerWithTwin(spec, reg, cfg.machine, address).then((r) => {
+      if (!r.ok) this.log.info({ suite: spec.name, detail: r.detail }, 'SystemDigitalTwin registration skipped');
+      proc.set({ registration: { ...r, at: new Date().toISOString() } });
+    });
+  }
+
+  private async startErrorBus(): Promise<void> {
+    const bus = this.opts.config.errorBus;
+    if (!bus?.enabled) return;
+    this.state.errorBus = { state: 'stopped', xsubPort: bus.port, xpubPort: bus.pubPort, reason: null };
+    try {
+      const dbDir = path.join(this.opts.dataDir, 'errorbus');
+      mkdirSync(dbDir, { recursive: true });
+      this.bus = await startErrorBus({
+        xsubPort: bus.port, xpubPort: bus.pubPort, bindAddress: bus.bindAddress,
+        dbFile: path.join(dbDir, 'errors.db'), log: this.log.child({ component: 'errorbus' }),
+      });
+      this.state.errorBus.state = 'running';
+    } catch (err) {
+      this.state.errorBus.state = 'failed';
+      this.state.errorBus.reason = (err as Error).message;
+      this.log.error({ err: (err as Error).message }, 'error bus did not start; suites still start and log their errors');
+    }
+    this.save();
+  }
+
+  /** Synchronous: SIGTERM to every suite still running (used from a process 'exit' handler). */
+  killNow(): void {
+    for (const proc of this.procs) proc.killNow();
+  }
+
+  /** Stops suites in reverse start order (SIGTERM, grace, SIGKILL), then the error bus. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.monitor) clearInterval(this.monitor);
+      this.state.state = 'stopping';
+      this.save();
+      const grace = this.opts.config.launcher.shutdownGraceMs;
+      for (const proc of this.procs) proc.prepareStop();
+      for (const proc of [...this.procs].reverse()) await proc.stop(grace);
+      if (this.bus) {
+        try {
+          await this.bus.close();
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message }, 'error bus close failed');
+        }
+        if (this.state.errorBus) this.state.errorBus.state = 'stopped';
+      }
+      this.state.state = 'stopped';
+      this.save();
+    })();
+    return this.stopping;
+  }
+}

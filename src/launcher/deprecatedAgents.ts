@@ -1,0 +1,49 @@
+/**
+ * The 23 legacy agents the three suites replace, and which suite took each one over.
+ * MemoryHub counts twelve: the eight of the phase-2 plan plus the four that the later
+ * "12-agent" variant folded in (infrastructure.md §2/§5.1-5.2).
+ */
+export const REPLACED_BY: Readonly<Record<string, string>> = Object.freeze({
+  MemoryClient: 'MemoryHub',
+  SessionMemoryAgent: 'MemoryHub',
+  KnowledgeBase: 'MemoryHub',
+  MemoryOrchestratorService: 'MemoryHub',
+  UnifiedMemoryReasoningAgent: 'MemoryHub',
+  ContextManager: 'MemoryHub',
+  ExperienceTracker: 'MemoryHub',
+  CacheManager: 'MemoryHub',
+  ProactiveContextMonitor: 'MemoryHub',
+  UnifiedUtilsAgent: 'MemoryHub',
+  AuthenticationAgent: 'MemoryHub',
+  AgentTrustScorer: 'MemoryHub',
+  GGUFModelManager: 'ModelManagerSuite',
+  ModelManagerAgent: 'ModelManagerSuite',
+  PredictiveLoader: 'ModelManagerSuite',
+  ModelEvaluationFramework: 'ModelManagerSuite',
+  SelfTrainingOrchestrator: 'AdaptiveLearningSuite',
+  LocalFineTunerAgent: 'AdaptiveLearningSuite',
+  LearningManager: 'AdaptiveLearningSuite',
+  LearningOrchestrationService: 'AdaptiveLearningSuite',
+  LearningOpportunityDetector: 'AdaptiveLearningSuite',
+  ActiveLearningMonitor: 'AdaptiveLearningSuite',
+  LearningAdjusterAgent: 'AdaptiveLearningSuite',
+});
+
+export const DEPRECATED_AGENTS: readonly string[] = Object.freeze(Object.keys(REPLACED_BY));
+
+/** Legacy agents a suite stands in for (used for SystemDigitalTwin registration). */
+export function agentsReplacedBy(suite: string): string[] {
+  return Object.entries(REPLACED_BY).filter(([, s]) => s === suite).map(([a]) => a);
+}
+
+/**
+ * The replaced agents' own main ports (infrastructure.md §3.1-3.2, §5.1), which a suite binds
+ * too when its entry says `legacy_ports: true` (each shifted by PORT_OFFSET like every port).
+ */
+export const LEGACY_PORTS: Readonly<Record<string, number>> = Object.freeze({
+  MemoryClient: 5713, SessionMemoryAgent: 5574, KnowledgeBase: 5715, MemoryOrchestratorService: 7140,
+  UnifiedMemoryReasoningAgent: 7105, ContextManager: 7111, ExperienceTracker: 7112, CacheManager: 7102,
+  GGUFModelManager: 5575, ModelManagerAgent: 5570, PredictiveLoader: 5617, ModelEvaluationFramework: 7220,
+  SelfTrainingOrchestrator: 5660, LocalFineTunerAgent: 5642, LearningManager: 5580, LearningOrchestrationService: 7210,
+  LearningOpportunityDetector: 7200, ActiveLearningMonitor: 5638, LearningAdjusterAgent: 5643,
+});

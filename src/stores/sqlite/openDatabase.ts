@@ -1,0 +1,88 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type SqliteDatabase = Database.Database;
+
+const MIGRATIONS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'migrations');
+
+export class SchemaTooNewError extends Error {
+  constructor(file: string, dbVersion: number, codeVersion: number) {
+    super(
+      `Database ${file} has schema version ${dbVersion}, newer than this code knows (${codeVersion}). ` +
+        'Upgrade agent-suites, or restore the backup taken before the newer version ran.',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Numbered SQL files `NNN_name.sql` of one suite, in version order. */
+export function loadMigrations(suiteFolder: string, root = MIGRATIONS_ROOT): Migration[] {
+  const dir = join(root, suiteFolder);
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return files
+    .map((f) => /^(\d+)_([\w-]+)\.sql$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ version: Number(m[1]), name: m[2]!, sql: readFileSync(join(dir, m[0]), 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+}
+
+/**
+ * Applies pending migrations, each inside its own transaction, recording them in
+ * `schema_migrations`. Refuses a database whose recorded version is newer than the code's.
+ */
+export function migrate(db: SqliteDatabase, migrations: Migration[], file = db.name): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+  const current = row.v ?? 0;
+  const latest = migrations.length ? migrations[migrations.length - 1]!.version : 0;
+  if (current > latest) throw new SchemaTooNewError(file, current, latest);
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.name, new Date().toISOString());
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}
+
+/**
+ * Opens (creating if needed) a SQLite file with the durability settings the suites rely on:
+ * WAL journal + synchronous=FULL, so a transaction that returned is on disk even if the process is
+ * SIGKILLed right after (and survives power loss, at some cost in write latency).
+ * Then applies the suite's migrations from migrations/<suiteFolder>/.
+ */
+export function openDatabase(file: string, suiteFolder?: string, opts: { migrationsRoot?: string } = {}): SqliteDatabase {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  if (suiteFolder) {
+    try {
+      migrate(db, loadMigrations(suiteFolder, opts.migrationsRoot));
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+  return db;
+}

@@ -1,0 +1,210 @@
+import { join } from 'node:path';
+import { Gauge } from 'prom-client';
+import type { Agent, CollisionRule } from '../../runtime/Agent.js';
+import { Suite, type SuiteContext, type SuiteHealth } from '../../runtime/Suite.js';
+import { openDatabase, type SqliteDatabase } from '../../stores/sqlite/openDatabase.js';
+import { RedisConnections } from '../../stores/redis/RedisConnections.js';
+import { CacheManager } from '../../../agents/memory-hub/CacheManager.js';
+import { ExperienceTracker } from '../../../agents/memory-hub/ExperienceTracker.js';
+import { MemoryClient } from '../../../agents/memory-hub/MemoryClient.js';
+import { MemoryHubApi } from '../../../agents/memory-hub/MemoryHubApi.js';
+import { MemoryOrchestratorService } from '../../../agents/memory-hub/MemoryOrchestratorService.js';
+import { memoryHubCollisions } from './collisions.js';
+import { createConversationModule } from './conversation/index.js';
+import { DEFAULT_CORE_OPTIONS, MemoryCore, type MemoryCoreOptions } from './MemoryCore.js';
+import type { Embedder, MemoryHubDeps, MemoryHubModule } from './MemoryHubDeps.js';
+import { createEmbedder, type EmbeddingConfig } from './search/createEmbedder.js';
+
+function section(config: Readonly<Record<string, unknown>>, key: string): Record<string, unknown> {
+  const v = config[key];
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function positive(v: unknown, dflt: number, what: string): number {
+  if (v === undefined || v === null) return dflt;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw new Error(`MemoryHub config ${what} must be a positive number (got ${String(v)})`);
+  return n;
+}
+
+/** Reads the memory-store half's config (see contracts/memory-hub/README.md "Configuration"). */
+export function coreOptionsFromConfig(config: Readonly<Record<string, unknown>>, minSimilarity: number): MemoryCoreOptions {
+  const memory = section(config, 'memory');
+  return {
+    lifecycleIntervalS: positive(section(config, 'lifecycle').interval_s, DEFAULT_CORE_OPTIONS.lifecycleIntervalS, 'lifecycle.interval_s'),
+    ttlCleanupIntervalS: positive(section(config, 'ttl_cleanup').interval_s, DEFAULT_CORE_OPTIONS.ttlCleanupIntervalS, 'ttl_cleanup.interval_s'),
+    embedIntervalS: positive(section(config, 'embedding').sync_interval_s, DEFAULT_CORE_OPTIONS.embedIntervalS, 'embedding.sync_interval_s'),
+    maxContentBytes: positive(memory.max_content_bytes, DEFAULT_CORE_OPTIONS.maxContentBytes, 'memory.max_content_bytes'),
+    maxBatch: positive(memory.max_batch, DEFAULT_CORE_OPTIONS.maxBatch, 'memory.max_batch'),
+    minSimilarity,
+  };
+}
+
+/**
+ * MemoryHub (7010/7110): the eight legacy memory agents plus the namespaced API on one socket.
+ * SQLite (`memory_hub.db`, WAL) is the truth; Redis db0/1/2 are cache, session TTL index and
+ * knowledge cache, and may be down at any time (health then says "degraded").
+ */
+export class MemoryHubSuite extends Suite {
+  private db?: SqliteDatabase;
+  private redis?: RedisConnections;
+  private embedder?: Embedder;
+  private core?: MemoryCore;
+  private conversation?: MemoryHubModule;
+  private ownAgents: Agent[] = [];
+  private closing?: Promise<void>;
+
+  constructor(ctx: SuiteContext) {
+    super(ctx);
+  }
+
+  override async start(): Promise<void> {
+    const { ctx } = this;
+    try {
+      this.db = openDatabase(join(ctx.dataDir, 'memory_hub.db'), 'memory-hub');
+      const gauge = new Gauge({ name: 'memory_hub_redis_up', help: 'MemoryHub Redis connection (1 up, 0 down)', registers: [ctx.metrics] });
+      this.redis = new RedisConnections({
+        url: ctx.redisUrl,
+        keyPrefix: ctx.redisKeyPrefix,
+        log: ctx.log,
+        onAvailabilityChange: (up) => {
+          gauge.set(up ? 1 : 0);
+          if (up) this.core?.onRedisAvailable();
+        },
+      });
+      // Serve from SQLite at once if Redis is slow to come up; it joins when ready.
+      await this.redis.waitReady(1500);
+      gauge.set(this.redis.available ? 1 : 0);
+      const { embedder, minSimilarity } = await createEmbedder(section(ctx.config, 'embedding') as EmbeddingConfig, ctx.peerEndpoint);
+      this.embedder = embedder;
+      this.core = new MemoryCore(this.db, this.redis, embedder, ctx.errors, ctx.log, coreOptionsFromConfig(ctx.config, minSimilarity));
+      const deps: MemoryHubDeps = {
+        db: this.db,
+        redis: this.redis,
+        embedder,
+        config: ctx.config,
+        log: ctx.log,
+        errors: ctx.errors,
+        dataDir: ctx.dataDir,
+      };
+      this.ownAgents = [
+        new MemoryOrchestratorService(this.core),
+        new MemoryClient(this.core),
+        new ExperienceTracker(this.core),
+        new CacheManager(this.core),
+        new MemoryHubApi(this.core),
+      ];
+      this.registerGauges();
+      this.conversation = createConversationModule(deps);
+      await this.conversation.start?.();
+      this.core.start();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  /** Store figures computed at scrape time (cheap COUNT queries on indexed columns). */
+  private registerGauges(): void {
+    const core = this.core!;
+    const registers = [this.ctx.metrics];
+    new Gauge({
+      name: 'memory_hub_memories',
+      help: 'Memories stored, by tier',
+      labelNames: ['tier'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [tier, n] of Object.entries(core.store.countByTier())) this.set({ tier }, n);
+      },
+    });
+    new Gauge({
+      name: 'memory_hub_vectors_indexed',
+      help: 'Vectors in the in-memory search index',
+      registers,
+      collect() {
+        this.set(core.vectors.index.count);
+      },
+    });
+    new Gauge({
+      name: 'memory_hub_vectors_pending',
+      help: 'Memories waiting to be embedded',
+      registers,
+      collect() {
+        this.set(core.vectors.pending());
+      },
+    });
+    new Gauge({
+      name: 'memory_hub_loop_last_run_timestamp_seconds',
+      help: 'When each background loop last finished a pass',
+      labelNames: ['loop'],
+      registers,
+      collect() {
+        for (const l of core.loops) {
+          const last = l.health().last_run;
+          if (last) this.set({ loop: l.name }, Date.parse(last) / 1000);
+        }
+      },
+    });
+  }
+
+  /** The memory-store services (tests and operator tools drive loops and inspect state through it). */
+  get memoryCore(): MemoryCore | undefined {
+    return this.core;
+  }
+
+  override agents(): Agent[] {
+    return [...this.ownAgents, ...(this.conversation?.agents ?? [])];
+  }
+
+  override collisions(): CollisionRule[] {
+    const rules = new Map<string, CollisionRule>();
+    for (const r of [...memoryHubCollisions, ...(this.conversation?.collisions ?? [])]) rules.set(r.action, r);
+    return [...rules.values()];
+  }
+
+  override async health(): Promise<SuiteHealth> {
+    const redisUp = this.redis?.available ?? false;
+    const dbUp = this.core?.dbConnected() ?? false;
+    let conversation: Record<string, unknown> = {};
+    try {
+      conversation = this.conversation?.health?.() ?? {};
+    } catch (err) {
+      conversation = { error: (err as Error).message };
+    }
+    return {
+      status: !dbUp ? 'error' : redisUp ? 'ok' : 'degraded',
+      db_connected: dbUp,
+      redis_connected: redisUp,
+      redis_available: redisUp,
+      redis_configured: this.redis?.configured ?? false,
+      ...(redisUp ? {} : { degraded_reason: 'Redis unavailable: serving from SQLite, cache actions refused, reconnecting' }),
+      memory_store: this.core?.health() ?? {},
+      conversation,
+    };
+  }
+
+  override close(): Promise<void> {
+    this.closing ??= (async () => {
+      const steps: Array<() => Promise<unknown> | unknown> = [
+        () => this.conversation?.close?.(),
+        // The core closes the embedder between stopping its loops and waiting for them.
+        () => (this.core ? this.core.close() : this.embedder?.close?.()),
+        () => this.redis?.close(),
+        () => this.db?.open && this.db.close(),
+      ];
+      for (const step of steps) {
+        try {
+          await step();
+        } catch (err) {
+          this.ctx.log.error({ err: (err as Error).message }, 'MemoryHub close step failed');
+        }
+      }
+    })();
+    return this.closing;
+  }
+}
+
+export function createSuite(ctx: SuiteContext): Suite {
+  return new MemoryHubSuite(ctx);
+}

@@ -1,0 +1,96 @@
+import type { Redis } from 'ioredis';
+import type { RedisConnections } from '../../../stores/redis/RedisConnections.js';
+import { escapeGlob } from '../memory/MemoryCache.js';
+
+/** CacheManager's per-type default TTLs in seconds (memory_hub.md §2.9); other types get 3600. */
+export const CACHE_TYPE_TTL_S: Readonly<Record<string, number>> = {
+  nlu_results: 300,
+  model_decisions: 600,
+  context_summaries: 3600,
+  tool_responses: 900,
+  memory: 43200,
+};
+export const DEFAULT_TYPE_TTL_S = 3600;
+/** cache_memory's default TTL. */
+export const MEMORY_ENTRY_TTL_S = 3600;
+
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+  constructor() {
+    super('Redis is not available');
+  }
+}
+
+export const cacheKey = (type: string, key: string): string => `${type}:${key}`;
+export const memoryEntryKey = (id: string): string => `memory:${id}`;
+
+/**
+ * CacheManager's Redis cache in db0: `memory:<id>` entries and `<cache_type>:<key>` entries,
+ * JSON values, SETEX. This is a cache by nature: with Redis down every call throws
+ * RedisUnavailableError (legacy answered "Redis is not available" too), and it works again as soon
+ * as Redis is back (legacy needed a restart).
+ */
+export class CacheService {
+  constructor(private readonly redis: RedisConnections) {}
+
+  private client(): Redis {
+    const c = this.redis.client('cache');
+    if (!c) throw new RedisUnavailableError();
+    return c;
+  }
+
+  get available(): boolean {
+    return this.redis.client('cache') !== undefined;
+  }
+
+  /** Value, or undefined on a miss. */
+  async get(key: string): Promise<{ hit: boolean; value: unknown }> {
+    const text = await this.client().get(key);
+    if (text === null) return { hit: false, value: null };
+    try {
+      return { hit: true, value: JSON.parse(text) };
+    } catch {
+      return { hit: true, value: text };
+    }
+  }
+
+  async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    await this.client().setex(key, ttlSeconds, JSON.stringify(value));
+  }
+
+  /** True when the key existed. */
+  async delete(key: string): Promise<boolean> {
+    return (await this.client().del(key)) > 0;
+  }
+
+  /**
+   * Deletes every `<cache_type>:*` key. The type is matched literally (glob characters escaped;
+   * legacy let `*` wipe other services' keys). Returns how many were deleted.
+   */
+  async flush(cacheType: string): Promise<number> {
+    const client = this.client();
+    const prefix = this.redis.keyPrefix;
+    let cursor = '0';
+    let total = 0;
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${escapeGlob(prefix)}${escapeGlob(cacheType)}:*`, 'COUNT', 100);
+      cursor = next;
+      // SCAN returns full names; ioredis adds the prefix again on DEL, so strip it.
+      if (keys.length) total += await client.del(...keys.map((k) => k.slice(prefix.length)));
+    } while (cursor !== '0');
+    return total;
+  }
+
+  /** Redis INFO figures for CacheManager's health object. */
+  async info(): Promise<Record<string, unknown> | undefined> {
+    const c = this.redis.client('cache');
+    if (!c) return undefined;
+    const text = await c.info();
+    const field = (name: string): string | undefined => new RegExp(`^${name}:(.*)$`, 'm').exec(text)?.[1]?.trim();
+    return {
+      memory_used: field('used_memory_human') ?? null,
+      clients_connected: Number(field('connected_clients') ?? 0),
+      uptime: Number(field('uptime_in_seconds') ?? 0),
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import type { SuiteFactory } from '../runtime/Suite.js';
+
+export interface SuiteDescriptor {
+  /** Suite name as written in startup YAML and `target` of `call`. */
+  readonly name: string;
+  /** Folder under src/suites/ and migrations/, and the sub-folder of DATA_DIR. */
+  readonly slug: string;
+  /** Default ports before PORT_OFFSET (ARCHITECTURE.md port table). */
+  readonly port: number;
+  readonly healthPort: number;
+  readonly metricsPort: number;
+  readonly machine: 'MainPC' | 'PC2';
+  /** Loads the suite module lazily so a process only pays for the suite it runs. */
+  readonly load: () => Promise<SuiteFactory>;
+}
+
+// Module paths are built at run time so a suite that is not written yet does not break the others.
+async function loadFactory(modulePath: string): Promise<SuiteFactory> {
+  const mod = (await import(modulePath)) as { createSuite?: SuiteFactory };
+  if (typeof mod.createSuite !== 'function') throw new Error(`${modulePath} does not export createSuite()`);
+  return mod.createSuite;
+}
+
+export const SUITES: Record<string, SuiteDescriptor> = {
+  MemoryHub: {
+    name: 'MemoryHub', slug: 'memory-hub', port: 7010, healthPort: 7110, metricsPort: 9010, machine: 'PC2',
+    load: () => loadFactory(new URL('./memory-hub/MemoryHubSuite.ts', import.meta.url).href),
+  },
+  ModelManagerSuite: {
+    name: 'ModelManagerSuite', slug: 'model-manager', port: 7011, healthPort: 7111, metricsPort: 9011, machine: 'MainPC',
+    load: () => loadFactory(new URL('./model-manager/ModelManagerSuite.ts', import.meta.url).href),
+  },
+  AdaptiveLearningSuite: {
+    name: 'AdaptiveLearningSuite', slug: 'adaptive-learning', port: 7012, healthPort: 7112, metricsPort: 9012, machine: 'MainPC',
+    load: () => loadFactory(new URL('./adaptive-learning/AdaptiveLearningSuite.ts', import.meta.url).href),
+  },
+};
+
+/** Registers an extra suite (tests use this for the example suite in tests/fixtures/). */
+export function registerSuite(desc: SuiteDescriptor): void {
+  SUITES[desc.name] = desc;
+}
+
+export function findSuite(name: string): SuiteDescriptor | undefined {
+  if (SUITES[name]) return SUITES[name];
+  const lower = name.toLowerCase().replace(/[-_ ]/g, '');
+  return Object.values(SUITES).find(
+    (s) => s.name.toLowerCase() === lower || s.slug.replace(/-/g, '') === lower || s.name.toLowerCase().replace(/suite$/, '') === lower,
+  );
+}

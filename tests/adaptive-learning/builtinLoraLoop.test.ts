@@ -1,0 +1,73 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
+import { startTestSuite, type TestSuite } from '../helpers/suiteHarness.js';
+import { waitFor } from './trainerFixture.js';
+
+// The builtin-lora backend on the tiny GGUF model, and the adapter judged through a running
+// ModelManagerSuite (perplexity before/after on held-out texts; the decision is stored).
+
+const TEXTS = [
+  'The capital of France is Paris.', 'Paris is the capital of France.', 'Berlin is the capital of Germany.',
+  'Madrid is the capital of Spain.', 'Rome is the capital of Italy.', 'Lisbon is the capital of Portugal.',
+  'Vienna is the capital of Austria.', 'Dublin is the capital of Ireland.', 'Oslo is the capital of Norway.',
+  'Athens is the capital of Greece.',
+];
+
+let mm: TestSuite;
+let al: TestSuite;
+// One data root for both suites, as on a real MainPC: ModelManagerSuite accepts adapter paths
+// under its data root (request paths are confined to configured folders, issue 10).
+const dataRoot = mkdtempSync(join(tmpdir(), 'al-builtin-loop-'));
+
+test.before(async () => {
+  const path = await ensureTinyModel();
+  mm = await startTestSuite('ModelManagerSuite', {
+    redisUrl: false,
+    dataDir: dataRoot,
+    config: { gpu: false, budget: { mb: 1000 }, models: [{ id: 'tiny', path, context_size: 256, threads: 1, sequences: 2, estimated_vram_mb: 30 }] },
+  });
+  al = await startTestSuite('AdaptiveLearningSuite', {
+    redisUrl: false,
+    dataDir: dataRoot,
+    peers: { ModelManagerSuite: mm.endpoint },
+    config: { models: { tiny: path }, default_trainer: 'builtin-lora', stall_timeout_s: 60, lock_retry_ms: 100 },
+  });
+});
+
+test.after(async () => {
+  await al?.close();
+  await mm?.close();
+  rmSync(dataRoot, { recursive: true, force: true });
+});
+
+test('builtin-lora trains an adapter; the adapter is evaluated through ModelManagerSuite', async () => {
+  const r = await al.call({ action: 'training.start', model_id: 'tiny', examples: TEXTS.map((text) => ({ text })), steps: 6, seq_len: 32, learning_rate: 0.01, checkpoint_every: 3 });
+  assert.is(r.status, 'success', JSON.stringify(r));
+  const job = await waitFor('builtin-lora job', async () => {
+    const j = (await al.call({ action: 'training.status', job_id: r.job_id })).job;
+    return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
+  }, 50_000, 200);
+  assert.is(job.state, 'succeeded', JSON.stringify(job));
+  assert.ok(job.artifacts.adapter.endsWith('.gguf') && existsSync(job.artifacts.adapter));
+  assert.is(job.progress.step, 6);
+  assert.type(job.final_loss, 'number');
+
+  const evaluation = await waitFor('adapter evaluation', async () => {
+    const perf = await al.call({ action: 'evaluate.performance' });
+    return perf.adapter_evaluations.find((e: any) => e.job_id === r.job_id);
+  }, 50_000, 200);
+  // Base perplexity comes from ModelManagerSuite on the held-out texts (1 of 10).
+  assert.type(evaluation.before_value, 'number');
+  assert.ok(evaluation.before_value > 1);
+  assert.is(evaluation.details.held_out, true);
+  // ModelManagerSuite is up, so the decision is a real one with both figures.
+  assert.ok(['registered', 'rejected'].includes(evaluation.decision), JSON.stringify(evaluation));
+  assert.type(evaluation.after_value, 'number');
+  assert.is(evaluation.decision === 'registered', evaluation.after_value < evaluation.before_value);
+});
+
+test.run();

@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+
+/** argv of the test trainer (a real SGD trainer process, tests/fixtures/trainers/bigramTrainer.mjs). */
+// Under `nice` so busy trainers leave CPU to the suite and the test on a 2-core machine.
+export const BIGRAM_TRAINER = ['nice', '-n', '15', process.execPath, fileURLToPath(new URL('../fixtures/trainers/bigramTrainer.mjs', import.meta.url)), '{spec_file}'];
+
+/** Suite config using the test trainer through the `external` backend. */
+export function trainerConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    trainers: { external: { command: BIGRAM_TRAINER, kill_grace_ms: 2000 } },
+    default_trainer: 'external',
+    stall_timeout_s: 30,
+    lock_retry_ms: 100,
+    ...extra,
+  };
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
