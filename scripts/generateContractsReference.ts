@@ -18,7 +18,7 @@ const out: string[] = [
   'each suite folder\'s README.md. Field types: `?` = optional.',
   '',
 ];
-let port = 47000 + Math.floor(Math.random() * 1000);
+let port = 20_000 + Math.floor(Math.random() * 10_000); // below the ephemeral range (32768+)
 for (const desc of Object.values(SUITES)) {
   const dir = mkdtempSync(join(tmpdir(), 'as-ref-'));
   const host = new SuiteHost({

@@ -29,3 +29,11 @@ export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]
   while (ports.size < n) ports.add(await freePort(host));
   return [...ports];
 }
+
+/**
+ * An offset for the legacy agent ports (5570–7220 across the agents) that keeps every shifted port
+ * inside 10000–31999, like freePort. Callers retry with a new draw when a bind still fails.
+ */
+export function legacyPortOffset(): number {
+  return 4_500 + Math.floor(Math.random() * 2_000) * 10;
+}

@@ -9,7 +9,7 @@ import { findSuite, type SuiteDescriptor } from '../../src/suites/registry.js';
 import { ZmqClient } from '../../src/transport/ZmqClient.js';
 import { detectCodec, jsonCodec, msgpackCodec } from '../../src/transport/codec/index.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { freePorts } from './ports.js';
+import { freePorts, legacyPortOffset } from './ports.js';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -21,8 +21,12 @@ export interface StartOptions {
   redisUrl?: string | false;
   redisKeyPrefix?: string;
   legacyPorts?: boolean;
-  /** Explicit ports (legacy-port tests use portOffset instead). */
-  portOffset?: number;
+  /**
+   * Shift for the agents' legacy ports. `'random'` draws a fresh offset on every bind attempt that
+   * keeps all legacy ports inside 10000–31999 (below the ephemeral range); the one used is on
+   * the returned `portOffset`.
+   */
+  portOffset?: number | 'random';
   errorBusEndpoint?: string;
   peers?: Record<string, string>;
   limits?: SuiteHostOptions['limits'];
@@ -38,6 +42,8 @@ export interface TestSuite {
   readonly metricsUrl: string;
   readonly dataDir: string;
   readonly redisKeyPrefix: string;
+  /** The legacy-port offset this suite was started with. */
+  readonly portOffset: number;
   /** One request over a fresh legacy-style REQ socket (JSON unless msgpack is set). */
   call(req: unknown, opts?: { timeoutMs?: number; msgpack?: boolean; endpoint?: string }): Promise<any>;
   /** Sends raw bytes as the single frame over REQ and decodes the reply. */
@@ -82,8 +88,9 @@ export async function startTestSuite(name: string, opts: StartOptions = {}): Pro
   const log = createLogger(desc.name, { test: true });
   let host: SuiteHost | undefined;
   let lastErr: unknown;
-  for (let attempt = 0; attempt < 4 && !host; attempt++) {
+  for (let attempt = 0; attempt < 6 && !host; attempt++) {
     const [port, healthPort, metricsPort] = await freePorts(3);
+    const portOffset = opts.portOffset === 'random' ? legacyPortOffset() : (opts.portOffset ?? 0);
     const candidate = new SuiteHost({
       name: desc.name,
       slug: desc.slug,
@@ -94,7 +101,7 @@ export async function startTestSuite(name: string, opts: StartOptions = {}): Pro
       bindAddress: '127.0.0.1',
       config: opts.config ?? {},
       legacyPorts: opts.legacyPorts ?? false,
-      portOffset: opts.portOffset ?? 0,
+      portOffset,
       dataRoot,
       redisUrl,
       redisKeyPrefix,
@@ -121,6 +128,7 @@ export async function startTestSuite(name: string, opts: StartOptions = {}): Pro
 
   return {
     host: h,
+    portOffset: h.opts.portOffset ?? 0,
     endpoint,
     healthEndpoint,
     metricsUrl,

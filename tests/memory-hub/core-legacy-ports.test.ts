@@ -8,8 +8,8 @@ import { startTestSuite } from '../helpers/suiteHarness.js';
  * health object, `health_check` on MemoryClient's port is the breaker report).
  */
 test('memory-store agents answer on their legacy ports (shifted by the port offset)', async () => {
-  const offset = 20000 + Math.floor(Math.random() * 20000);
-  const hub = await startTestSuite('MemoryHub', { legacyPorts: true, portOffset: offset });
+  const hub = await startTestSuite('MemoryHub', { legacyPorts: true, portOffset: 'random' });
+  const offset = hub.portOffset;
   const at = (port: number) => ({ endpoint: `tcp://127.0.0.1:${port + offset}` });
   try {
     const add = await hub.call({ action: 'add_memory', data: { content: 'via 7140' } }, at(7140));
