@@ -86,21 +86,33 @@ test('unloading a model waits for its running generation', async () => {
 });
 
 test('a generation stopped by the request timeout frees the model', async () => {
-  await s.call({ action: 'load_model', model_id: 'slow' }, { timeoutMs: 30_000 });
-  const r = await s.call({ action: 'generate_text', model_id: 'slow', prompt: 'Once upon a time', max_tokens: 4000, temperature: 0.9, seed: 1 }, { timeoutMs: 30_000 });
-  assert.is(r.status, 'error');
-  assert.is(r.code, 'TIMEOUT');
-  // the aborted generation gives its only sequence back: the next one runs
-  const deadline = Date.now() + 5000;
-  let active = true;
-  while (active && Date.now() < deadline) {
-    active = (await s.call({ command: 'GET_LOADED_MODELS_STATUS' })).loaded_models.slow.is_active;
-    if (active) await new Promise((res) => setTimeout(res, 50));
+  // Its own suite with a short timeout. Sampled, the random-weight model emits its end token
+  // after an unpredictable number of tokens; greedy, it never does here and the 4,000 tokens take
+  // ~10 s on this box, 40x the 250 ms timeout, while the 4-token follow-up needs a few ms.
+  const slowPath = await ensureTinyModel({ spec: { blocks: 4, embd: 256, heads: 8, kvHeads: 4, ff: 512 } });
+  const t = await startTestSuite('ModelManagerSuite', {
+    redisUrl: false,
+    config: { gpu: false, generation_timeout_ms: 250, models: [{ id: 'slow', path: slowPath, context_size: 4096, threads: 1, sequences: 1 }] },
+  });
+  try {
+    await t.call({ action: 'load_model', model_id: 'slow' }, { timeoutMs: 30_000 });
+    const r = await t.call({ action: 'generate_text', model_id: 'slow', prompt: 'Once upon a time', max_tokens: 4000, temperature: 0 }, { timeoutMs: 30_000 });
+    assert.is(r.status, 'error', JSON.stringify({ ...r, text: undefined, result: undefined }));
+    assert.is(r.code, 'TIMEOUT');
+    // the aborted generation gives its only sequence back: the next one runs
+    const deadline = Date.now() + 5000;
+    let active = true;
+    while (active && Date.now() < deadline) {
+      active = (await t.call({ command: 'GET_LOADED_MODELS_STATUS' })).loaded_models.slow.is_active;
+      if (active) await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.is(active, false, 'no generation left running');
+    const ok = await t.call({ action: 'generate_text', model_id: 'slow', prompt: 'Hi', max_tokens: 4, seed: 1 }, { timeoutMs: 30_000 });
+    assert.is(ok.status, 'success');
+    assert.equal(await t.call({ action: 'unload_model', model_id: 'slow' }), { status: 'success', unloaded: true, model_id: 'slow' });
+  } finally {
+    await t.close();
   }
-  assert.is(active, false, 'no generation left running');
-  const ok = await s.call({ action: 'generate_text', model_id: 'slow', prompt: 'Hi', max_tokens: 4, seed: 1 }, { timeoutMs: 30_000 });
-  assert.is(ok.status, 'success');
-  assert.equal(await s.call({ action: 'unload_model', model_id: 'slow' }), { status: 'success', unloaded: true, model_id: 'slow' });
 });
 
 test.run();

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../../runtime/logger.js';
+import { NearCache, type NearCacheOptions } from './NearCache.js';
 
 /** The three logical Redis databases of the phase-2 plan. */
 export type RedisRole = 'cache' | 'sessions' | 'knowledge';
@@ -11,6 +12,8 @@ export interface RedisConnectionsOptions {
   /** Prepended to every key (empty in production; unique per test so parallel runs never clash). */
   keyPrefix?: string;
   log: Logger;
+  /** An in-process, Redis-invalidated copy of hot db0 (cache role) values; `false` turns it off. */
+  nearCache?: NearCacheOptions | false;
   /** Called whenever availability flips, e.g. to update a gauge. */
   onAvailabilityChange?: (available: boolean) => void;
 }
@@ -25,6 +28,8 @@ export class RedisConnections {
   private readonly ready = new Set<RedisRole>();
   private closed = false;
   readonly keyPrefix: string;
+  /** Set when a near cache was asked for (see NearCache); reads of the cache role may use it. */
+  readonly near?: NearCache;
 
   constructor(private readonly opts: RedisConnectionsOptions) {
     this.keyPrefix = opts.keyPrefix ?? '';
@@ -49,6 +54,7 @@ export class RedisConnections {
       client.on('error', (err: Error) => opts.log.debug({ err: err.message, role }, 'redis error'));
       this.clients.set(role, client);
     }
+    if (opts.nearCache) this.near = new NearCache(this.clients.get('cache')!, opts.url, this.keyPrefix, opts.log, opts.nearCache);
   }
 
   private setReady(role: RedisRole, up: boolean): void {
@@ -88,7 +94,10 @@ export class RedisConnections {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.clients.values()].map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.allSettled([
+      ...[...this.clients.values()].map((c) => c.quit().catch(() => c.disconnect())),
+      this.near?.close(),
+    ]);
     this.clients.clear();
     this.ready.clear();
   }

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Agent, CollisionRule } from '../../runtime/Agent.js';
 import { Suite, type SuiteContext, type SuiteHealth } from '../../runtime/Suite.js';
 import { openDatabase, type SqliteDatabase } from '../../stores/sqlite/openDatabase.js';
 import { RedisConnections } from '../../stores/redis/RedisConnections.js';
+import type { NearCacheOptions } from '../../stores/redis/NearCache.js';
 import { CacheManager } from '../../../agents/memory-hub/CacheManager.js';
 import { ExperienceTracker } from '../../../agents/memory-hub/ExperienceTracker.js';
 import { MemoryClient } from '../../../agents/memory-hub/MemoryClient.js';
@@ -25,6 +26,22 @@ function positive(v: unknown, dflt: number, what: string): number {
   const n = typeof v === 'string' ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw new Error(`MemoryHub config ${what} must be a positive number (got ${String(v)})`);
   return n;
+}
+
+/**
+ * `cache.near_cache`: false turns the in-process copy of hot CacheManager values off; an object
+ * may set `max_entries` and `max_age_s`. On by default.
+ */
+export function nearCacheFromConfig(config: Readonly<Record<string, unknown>>): NearCacheOptions | false {
+  const v = section(config, 'cache').near_cache;
+  if (v === false || v === 'false') return false;
+  if (v === undefined || v === null || v === true || v === 'true') return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`MemoryHub config cache.near_cache must be true, false or a mapping (got ${String(v)})`);
+  const o = v as Record<string, unknown>;
+  return {
+    maxEntries: positive(o.max_entries, 10_000, 'cache.near_cache.max_entries'),
+    maxAgeMs: positive(o.max_age_s, 30, 'cache.near_cache.max_age_s') * 1000,
+  };
 }
 
 /** Reads the memory-store half's config (see contracts/memory-hub/README.md "Configuration"). */
@@ -67,6 +84,7 @@ export class MemoryHubSuite extends Suite {
         url: ctx.redisUrl,
         keyPrefix: ctx.redisKeyPrefix,
         log: ctx.log,
+        nearCache: nearCacheFromConfig(ctx.config),
         onAvailabilityChange: (up) => {
           gauge.set(up ? 1 : 0);
           if (up) this.core?.onRedisAvailable();
@@ -134,6 +152,37 @@ export class MemoryHubSuite extends Suite {
         this.set(core.vectors.pending());
       },
     });
+    const near = this.redis?.near;
+    if (near) {
+      new Gauge({
+        name: 'memory_hub_near_cache_entries',
+        help: 'CacheManager values held in process (kept coherent by Redis client tracking)',
+        registers,
+        collect() {
+          this.set(near.size);
+        },
+      });
+      new Counter({
+        name: 'memory_hub_near_cache_lookups_total',
+        help: 'CacheManager reads by where they were answered: hit = in process, miss = Redis',
+        labelNames: ['result'],
+        registers,
+        collect() {
+          this.reset();
+          this.inc({ result: 'hit' }, near.stats.hits);
+          this.inc({ result: 'miss' }, near.stats.misses);
+        },
+      });
+      new Counter({
+        name: 'memory_hub_near_cache_invalidations_total',
+        help: 'Keys Redis told this process to drop',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(near.stats.invalidations);
+        },
+      });
+    }
     new Gauge({
       name: 'memory_hub_loop_last_run_timestamp_seconds',
       help: 'When each background loop last finished a pass',

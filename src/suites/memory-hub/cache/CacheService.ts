@@ -21,6 +21,14 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+function parseStored(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export const cacheKey = (type: string, key: string): string => `${type}:${key}`;
 export const memoryEntryKey = (id: string): string => `memory:${id}`;
 
@@ -43,24 +51,37 @@ export class CacheService {
     return this.redis.client('cache') !== undefined;
   }
 
-  /** Value, or undefined on a miss. */
+  /**
+   * The stored value (parsed JSON; the text itself when it is not JSON). With a near cache, hot
+   * keys are answered from process memory that Redis keeps coherent; values returned from there
+   * are shared, so callers must not mutate them.
+   */
   async get(key: string): Promise<{ hit: boolean; value: unknown }> {
-    const text = await this.client().get(key);
-    if (text === null) return { hit: false, value: null };
-    try {
-      return { hit: true, value: JSON.parse(text) };
-    } catch {
-      return { hit: true, value: text };
+    const client = this.client();
+    const near = this.redis.near;
+    if (!near) {
+      const text = await client.get(key);
+      return text === null ? { hit: false, value: null } : { hit: true, value: parseStored(text) };
     }
+    const value = await near.get(key, async () => {
+      // One pipelined round trip: the value and how long Redis keeps it.
+      const [text, pttl] = await Promise.all([client.get(key), client.pttl(key)]);
+      return text === null ? undefined : { value: parseStored(text), textLength: text.length, pttlMs: pttl };
+    });
+    return value === undefined ? { hit: false, value: null } : { hit: true, value };
   }
 
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
-    await this.client().setex(key, ttlSeconds, JSON.stringify(value));
+    const client = this.client();
+    this.redis.near?.forget(key);
+    await client.setex(key, ttlSeconds, JSON.stringify(value));
   }
 
   /** True when the key existed. */
   async delete(key: string): Promise<boolean> {
-    return (await this.client().del(key)) > 0;
+    const client = this.client();
+    this.redis.near?.forget(key);
+    return (await client.del(key)) > 0;
   }
 
   /**
@@ -69,6 +90,7 @@ export class CacheService {
    */
   async flush(cacheType: string): Promise<number> {
     const client = this.client();
+    this.redis.near?.forgetPrefix(`${cacheType}:`);
     const prefix = this.redis.keyPrefix;
     let cursor = '0';
     let total = 0;
