@@ -71,7 +71,9 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 function startChild(label: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; tail: () => string } {
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the servers under load.
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   child.stderr?.on('data', (c: Buffer) => {
     for (const l of c.toString('utf8').split('\n')) if (l.trim()) lines.push(l.length > 400 ? l.slice(0, 400) + '…' : l);

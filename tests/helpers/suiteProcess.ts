@@ -46,7 +46,7 @@ export async function spawnSuite(name: string, opts: SpawnOptions = {}): Promise
   const redisKeyPrefix = opts.redisKeyPrefix ?? `test:${randomBytes(6).toString('hex')}:`;
   const args = [join(REPO, 'bin/agent-suites.js'), 'serve', '--suite', name, '--port', String(port), '--health-port', String(healthPort), '--metrics-port', String(metricsPort), '--bind', '127.0.0.1'];
   if (opts.config) args.push('--config', opts.config);
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...(process.env.SUITE_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...args], {
     cwd: REPO,
     env: {
       ...process.env,
