@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -15,11 +15,16 @@ export interface Vector {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** shared/ sits beside the repository (../shared from the repo root). */
+/** shared/ sits beside the repository (../shared from the repo root) in a working checkout. */
 export const SHARED_DIR = process.env.AGENT_SUITES_SHARED ?? join(here, '..', '..', '..', 'shared');
+/** A copy of the vector files kept in the repository, so a bare clone can run the contract tests. */
+const VENDORED_VECTORS = join(here, '..', 'fixtures', 'vectors');
 
+/** The legacy vectors: from shared/legacy/vectors when it is there, else the repository's copy. */
 export function loadVectors(file: string): Vector[] {
-  const path = file.includes('/') ? file : join(SHARED_DIR, 'legacy', 'vectors', file);
+  if (file.includes('/')) return JSON.parse(readFileSync(file, 'utf8')) as Vector[];
+  const fromShared = join(SHARED_DIR, 'legacy', 'vectors', file);
+  const path = existsSync(fromShared) ? fromShared : join(VENDORED_VECTORS, file);
   return JSON.parse(readFileSync(path, 'utf8')) as Vector[];
 }
 
