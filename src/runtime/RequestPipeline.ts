@@ -135,10 +135,12 @@ export class RequestPipeline {
   /** Counts one answered request in the metrics and returns the reply. */
   private finish(acc: Accounting, reply: unknown, code?: string): unknown {
     const isError = code !== undefined || (isObject(reply) && reply.status === 'error');
-    const series = this.opts.metrics.forAction(acc.agent, acc.action);
-    (isError ? series.error : series.ok).inc();
-    if (isError) this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: acc.agent, action: acc.action, code: code ?? 'HANDLER_ERROR' });
-    series.latency.observe(Number(process.hrtime.bigint() - acc.started) / 1e9);
+    const stats = this.opts.metrics.forAction(acc.agent, acc.action);
+    if (isError) {
+      stats.error++;
+      this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: acc.agent, action: acc.action, code: code ?? 'HANDLER_ERROR' });
+    } else stats.ok++;
+    stats.observe(Number(process.hrtime.bigint() - acc.started) / 1e9);
     return reply;
   }
 

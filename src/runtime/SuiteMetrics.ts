@@ -1,10 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-export interface ActionMetrics {
-  ok: { inc(): void };
-  error: { inc(): void };
-  latency: { observe(seconds: number): void };
-}
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { ActionStats, LatencyHistogramMetric, flushCounts } from './ActionStats.js';
 
 /**
  * Prometheus metrics of one suite process. Labels stay small: suite, agent and action come from
@@ -14,27 +9,19 @@ export class SuiteMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'suite' | 'agent' | 'action' | 'status'>;
   readonly errors: Counter<'suite' | 'agent' | 'action' | 'code'>;
-  readonly latency: Histogram<'suite' | 'agent' | 'action'>;
+  readonly latency: LatencyHistogramMetric;
   readonly inFlight: Gauge<'suite'>;
   readonly busRejected: Counter<'suite' | 'reason'>;
   readonly errorReports: Counter<'error_type' | 'severity'>;
 
-  private readonly children = new Map<string, ActionMetrics>();
+  private readonly children = new Map<string, ActionStats>();
 
-  /**
-   * The labelled series of one (agent, action), created once: prom-client hashes the label object
-   * on every inc()/observe(), which is a measurable share of a cheap request.
-   */
-  forAction(agent: string, action: string): ActionMetrics {
+  /** The counts and latency of one (agent, action), created once and updated without prom-client. */
+  forAction(agent: string, action: string): ActionStats {
     const key = agent + '\u0000' + action;
     let m = this.children.get(key);
     if (!m) {
-      const labels = { suite: this.suite, agent, action };
-      m = {
-        ok: this.requests.labels({ ...labels, status: 'ok' }),
-        error: this.requests.labels({ ...labels, status: 'error' }),
-        latency: this.latency.labels(labels),
-      };
+      m = new ActionStats({ suite: this.suite, agent, action });
       this.children.set(key, m);
     }
     return m;
@@ -46,11 +33,15 @@ export class SuiteMetrics {
   constructor(readonly suite: string) {
     this.registry.setDefaultLabels({ service: suite });
     collectDefaultMetrics({ register: this.registry });
+    const children = this.children;
     this.requests = new Counter({
       name: 'agent_suites_requests_total',
       help: 'Requests answered, by agent, action and outcome',
       labelNames: ['suite', 'agent', 'action', 'status'],
       registers: [this.registry],
+      collect() {
+        flushCounts(this, children.values());
+      },
     });
     this.errors = new Counter({
       name: 'agent_suites_errors_total',
@@ -58,13 +49,12 @@ export class SuiteMetrics {
       labelNames: ['suite', 'agent', 'action', 'code'],
       registers: [this.registry],
     });
-    this.latency = new Histogram({
-      name: 'agent_suites_request_duration_seconds',
-      help: 'Time from decoded request to reply handed to the socket',
-      labelNames: ['suite', 'agent', 'action'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [this.registry],
-    });
+    this.latency = new LatencyHistogramMetric(
+      'agent_suites_request_duration_seconds',
+      'Time from decoded request to reply handed to the socket',
+      () => children.values(),
+      this.registry,
+    );
     const metrics = this;
     this.inFlight = new Gauge({
       name: 'agent_suites_requests_in_flight',

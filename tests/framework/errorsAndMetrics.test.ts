@@ -58,6 +58,33 @@ test('metrics port serves /health and /version', async () => {
   assert.match(await s.metricsText(), /agent_suites_request_duration_seconds_bucket/);
 });
 
+function sample(text: string, line: RegExp): number {
+  const m = line.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+test('request counts and the latency histogram add up across scrapes', async () => {
+  const okLine = /agent_suites_requests_total\{[^}]*agent="Beta"[^}]*action="beta_only"[^}]*status="ok"[^}]*\} (\d+)/;
+  const countLine = /agent_suites_request_duration_seconds_count\{[^}]*agent="Beta"[^}]*action="beta_only"[^}]*\} (\d+)/;
+  const infLine = /agent_suites_request_duration_seconds_bucket\{[^}]*agent="Beta"[^}]*action="beta_only"[^}]*le="\+Inf"[^}]*\} (\d+)/;
+  const before = await s.metricsText();
+  for (let i = 0; i < 3; i++) assert.equal((await s.call({ action: 'beta_only' })).status, 'success');
+  const mid = await s.metricsText();
+  assert.is(sample(mid, okLine) - sample(before, okLine), 3);
+  assert.is(sample(mid, countLine) - sample(before, countLine), 3);
+  assert.is(sample(mid, infLine), sample(mid, countLine));
+  assert.match(mid, /agent_suites_request_duration_seconds_sum\{[^}]*agent="Beta"[^}]*\} \d/);
+  // A scrape with nothing new in between leaves the counter where it was (no double counting).
+  for (let i = 0; i < 2; i++) await s.call({ action: 'beta_only' });
+  const after = await s.metricsText();
+  assert.is(sample(await s.metricsText(), okLine), sample(after, okLine));
+  assert.is(sample(after, okLine) - sample(mid, okLine), 2);
+  // Buckets are cumulative: each le count is at most the next one.
+  const buckets = [...after.matchAll(/agent_suites_request_duration_seconds_bucket\{[^}]*agent="Beta"[^}]*action="beta_only"[^}]*\} (\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(buckets.length >= 2);
+  for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]! >= buckets[i - 1]!, `bucket ${i} is cumulative`);
+});
+
 test('with no error bus at all the suite keeps serving and still counts errors', async () => {
   const lone = await startTestSuite('ExampleSuite', { descriptor, redisUrl: false });
   try {
