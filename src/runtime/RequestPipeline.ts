@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Reply, RequestContext } from './Agent.js';
+import type { Reply } from './Agent.js';
+import { HandlerContext } from './HandlerContext.js';
 import type { AgentRouter, RoutedAction } from './AgentRouter.js';
 import { HEALTH_VERBS } from './AgentRouter.js';
 import type { ErrorReporter } from './ErrorBusPublisher.js';
@@ -55,12 +56,12 @@ export interface PipelineOptions {
  */
 export class RequestPipeline {
   private inFlight = 0;
-  private readonly signals = new Set<AbortController>();
+  readonly signals = new Set<AbortController>();
   private readonly replies: ReplyCache;
   private readonly deadlines = new DeadlineSweeper();
   private draining = false;
   /** Set by drain(): a handler that first reads ctx.signal after shutdown began gets it aborted. */
-  private shutdownReason?: SuiteError;
+  shutdownReason?: SuiteError;
 
   constructor(private readonly opts: PipelineOptions) {
     this.replies = new ReplyCache(opts.limits.dedupWindowMs);
@@ -215,40 +216,24 @@ export class RequestPipeline {
     const params = validation.value;
 
     const timeoutMs = routed.def.timeoutMs ?? limits.requestTimeoutMs;
-    // The AbortController is made only when the handler reads ctx.signal: most handlers never do,
-    // and creating one per request was the largest single cost of a cheap request (profiled).
-    let controller: AbortController | undefined;
-    let abortedWith: unknown;
-    const signals = this.signals;
-    const pipeline = this;
     this.inFlight++;
-    const ctx: RequestContext = {
+    const requestId = req.requestId;
+    const ctx = new HandlerContext(
+      this,
       suite,
-      agent: routed.agent.name,
-      action: routed.action,
-      requestId: req.requestId,
-      raw: req.raw,
-      get signal() {
-        if (!controller) {
-          controller = new AbortController();
-          const reason = abortedWith ?? pipeline.shutdownReason;
-          if (reason !== undefined) controller.abort(reason);
-          else signals.add(controller);
-        }
-        return controller.signal;
-      },
-      stream: streamSend
-        ? async (chunk: Reply) => streamSend(withRequestId({ ...chunk, stream: 'chunk' }, req.requestId))
-        : undefined,
-      log: this.opts.log,
-    };
+      routed.agent.name,
+      routed.action,
+      requestId,
+      req.raw,
+      this.opts.log,
+      streamSend ? async (chunk: Reply) => streamSend(withRequestId({ ...chunk, stream: 'chunk' }, requestId)) : undefined,
+    );
     let cancelDeadline: (() => void) | undefined;
     try {
       const reply = await new Promise<unknown>((resolve, reject) => {
         cancelDeadline = this.deadlines.add(timeoutMs, () => {
           const err = new SuiteError('TIMEOUT', { ms: timeoutMs, action: routed!.action });
-          abortedWith = err;
-          controller?.abort(err);
+          ctx.abort(err);
           reject(err);
         });
         try {
@@ -276,7 +261,7 @@ export class RequestPipeline {
       return this.finish(acc, errorReply(message), 'HANDLER_FAILED');
     } finally {
       cancelDeadline?.();
-      if (controller) this.signals.delete(controller);
+      ctx.release();
       this.inFlight--;
     }
   }

@@ -1,6 +1,5 @@
 import { Router } from 'zeromq';
 import type { Logger } from '../runtime/logger.js';
-import { SendQueue } from './SendQueue.js';
 
 export interface IncomingFrame {
   /** The request body (last frame after the envelope). */
@@ -36,11 +35,17 @@ export interface RouterServerOptions {
  * A ZMQ ROUTER bound on one endpoint that speaks to legacy REQ clients (identity + empty
  * delimiter + body) and to DEALER clients (identity + body, or identity + correlation frames +
  * delimiter + body) alike: whatever came before the body is echoed back as the reply envelope.
- * The receive loop never awaits a handler; replies go out through one SendQueue.
+ * The receive loop never awaits a handler.
+ *
+ * Replies are sent synchronously: with `sendTimeout: 0` zeromq.js hands a message to libzmq at
+ * once instead of first polling the socket for writability, and a ROUTER without `mandatory`
+ * never blocks (a reply to a peer whose queue is full or who left is dropped, which is all a
+ * server can do with it). So no send is ever pending, and the one-send-at-a-time rule of
+ * zeromq.js needs no queue here.
  */
 export class RouterServer {
   private readonly socket: Router;
-  private readonly sendQueue: SendQueue;
+  private readonly onSendError: (err: unknown) => void;
   private loop?: Promise<void>;
   private closed = false;
 
@@ -49,13 +54,16 @@ export class RouterServer {
       linger: 0,
       mandatory: false,
       sendHighWaterMark: 10_000,
+      sendTimeout: 0,
       receiveHighWaterMark: 10_000,
       maxMessageSize: opts.hardMaxMessageBytes ?? 256 * 1024 * 1024,
       ...(opts.curve
         ? { curveServer: true, curveSecretKey: opts.curve.secretKey, curvePublicKey: opts.curve.publicKey, zapDomain: 'agent-suites' }
         : {}),
     });
-    this.sendQueue = new SendQueue(this.socket, (err) => opts.log.debug({ err }, 'reply send failed'));
+    this.onSendError = (err) => {
+      if (!this.closed) opts.log.debug({ err }, 'reply send failed');
+    };
   }
 
   /** Binds and starts receiving. Rejects (with the endpoint in the message) if the port is taken. */
@@ -102,9 +110,15 @@ export class RouterServer {
     }
   }
 
-  /** Queues one reply along an envelope; called by RoutedFrame. */
+  /** Sends one reply along an envelope; called by RoutedFrame. */
   sendReply(envelope: Buffer[], body: Buffer): void {
-    if (!this.closed) this.sendQueue.send([...envelope, body]);
+    if (this.closed) return;
+    try {
+      this.socket.send([...envelope, body]).catch(this.onSendError);
+    } catch (err) {
+      // zeromq.js throws synchronously on a socket that is closing.
+      this.onSendError(err);
+    }
   }
 
   logSecondReply(peer: Buffer): void {
@@ -112,16 +126,9 @@ export class RouterServer {
     this.opts.log.error({ peer: peer.toString('hex') }, 'second reply to a REQ peer suppressed');
   }
 
-  /** Waits until queued replies are handed to libzmq. */
-  flush(): Promise<void> {
-    return this.sendQueue.flush();
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.sendQueue.flush().catch(() => {});
     this.closed = true;
-    this.sendQueue.close();
     this.socket.close();
     await this.loop?.catch(() => {});
   }

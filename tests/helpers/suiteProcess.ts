@@ -36,6 +36,8 @@ export interface SpawnOptions {
   config?: string;
   extraSuites?: string[];
   startTimeoutMs?: number;
+  /** Node flags for the child (added to SUITE_NODE_FLAGS). */
+  nodeFlags?: string[];
 }
 
 /** Runs `agent-suites serve --suite NAME` as a real child process and waits until its health socket says ok. */
@@ -46,7 +48,7 @@ export async function spawnSuite(name: string, opts: SpawnOptions = {}): Promise
   const redisKeyPrefix = opts.redisKeyPrefix ?? `test:${randomBytes(6).toString('hex')}:`;
   const args = [join(REPO, 'bin/agent-suites.js'), 'serve', '--suite', name, '--port', String(port), '--health-port', String(healthPort), '--metrics-port', String(metricsPort), '--bind', '127.0.0.1'];
   if (opts.config) args.push('--config', opts.config);
-  const child = spawn(process.execPath, [...(process.env.SUITE_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...args], {
+  const child = spawn(process.execPath, [...(process.env.SUITE_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(opts.nodeFlags ?? []), ...args], {
     cwd: REPO,
     env: {
       ...process.env,
