@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { XPublisher, XSubscriber } from 'zeromq';
 import type { Logger } from '../runtime/logger.js';
 import { openDatabase, type SqliteDatabase } from '../stores/sqlite/openDatabase.js';
@@ -28,6 +29,11 @@ export interface RunningErrorBus {
  * upstream, messages downstream. The bus subscribes to everything itself so it can keep the last
  * errors in SQLite even when nobody is listening.
  */
+/** Where a bus started with data root `dataRoot` keeps its errors (launcher and CLI alike). */
+export function errorBusDbFile(dataRoot: string): string {
+  return join(dataRoot, 'error-bus', 'errors.db');
+}
+
 export async function startErrorBus(opts: ErrorBusOptions): Promise<RunningErrorBus> {
   const xsub = new XSubscriber({ linger: 0 });
   const xpub = new XPublisher({ linger: 0 });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startErrorBus } from '../errorbus/ErrorBus.js';
+import { errorBusDbFile, startErrorBus } from '../errorbus/ErrorBus.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { waitForHealth } from './healthProbe.js';
 import { registerWithTwin } from './registerWithTwin.js';
@@ -185,11 +185,11 @@ export class Launcher {
     if (!bus?.enabled) return;
     this.state.errorBus = { state: 'stopped', xsubPort: bus.port, xpubPort: bus.pubPort, reason: null };
     try {
-      const dbDir = path.join(this.opts.dataDir, 'errorbus');
-      mkdirSync(dbDir, { recursive: true });
+      const dbFile = errorBusDbFile(this.opts.dataDir);
+      mkdirSync(path.dirname(dbFile), { recursive: true });
       this.bus = await startErrorBus({
         xsubPort: bus.port, xpubPort: bus.pubPort, bindAddress: bus.bindAddress,
-        dbFile: path.join(dbDir, 'errors.db'), log: this.log.child({ component: 'errorbus' }),
+        dbFile, log: this.log.child({ component: 'errorbus' }),
       });
       this.state.errorBus.state = 'running';
     } catch (err) {

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Publisher } from 'zeromq';
 import { deleteRedisPrefix, TEST_REDIS_URL } from '../helpers/suiteHarness.js';
 import { pidAlive } from '../../src/launcher/stateFile.js';
 import { type RunningLauncher, ROOT, pickPortOffset, runCli, startLauncher, waitFor } from './launcherProcess.js';
@@ -33,7 +34,7 @@ test('all-in-one.yaml: every suite and the error bus shifted by PORT_OFFSET, sta
     assert.match(launcher.stdout(), new RegExp(`error bus running on ${7150 + offset}/${7151 + offset}`));
 
     // State under DATA_DIR: launcher state, one log per suite, each suite's data folder, the bus DB.
-    for (const f of ['launcher-state.json', 'logs/MemoryHub.log', 'logs/ModelManagerSuite.log', 'logs/AdaptiveLearningSuite.log', 'memory-hub', 'errorbus/errors.db']) {
+    for (const f of ['launcher-state.json', 'logs/MemoryHub.log', 'logs/ModelManagerSuite.log', 'logs/AdaptiveLearningSuite.log', 'memory-hub', 'error-bus/errors.db']) {
       assert.ok(existsSync(path.join(dir, f)), `${f} under DATA_DIR`);
     }
 
@@ -44,6 +45,20 @@ test('all-in-one.yaml: every suite and the error bus shifted by PORT_OFFSET, sta
     const h = await runCli(['health', '--config', 'startup_config/all-in-one.yaml'], env);
     assert.is(h.code, 0, h.stdout + h.stderr);
     assert.match(h.stdout, new RegExp(`AdaptiveLearningSuite\\s+all-in-one\\s+tcp://127\\.0\\.0\\.1:${7112 + offset}\\s+ok`));
+
+    // An error published on the launcher's bus is stored where `errors tail` reads (same DATA_DIR).
+    const pub = new Publisher({ linger: 1000 });
+    pub.connect(`tcp://127.0.0.1:${7150 + offset}`);
+    const marker = `all-in-one bus check ${randomBytes(4).toString('hex')}`;
+    let tail: { code: number | null; stdout: string; stderr: string } = { code: -1, stdout: '', stderr: '' };
+    await waitFor('error stored and tailed', async () => {
+      await pub.send('ERROR:' + JSON.stringify({ agent: 'TestAgent', error_type: 'test', message: marker, severity: 'warning', timestamp: new Date().toISOString() }));
+      tail = await runCli(['errors', 'tail', '--no-follow', '--last', '5'], env);
+      return tail.stdout.includes(marker);
+    }, 15_000, 300);
+    pub.close();
+    assert.is(tail.code, 0, tail.stderr);
+    assert.match(tail.stdout, new RegExp(`TestAgent test: ${marker}`));
 
     const pids = launcher.state()!.suites.map((s) => s.pid!);
     assert.is(await launcher.stop(30_000), 0);

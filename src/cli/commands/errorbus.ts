@@ -1,7 +1,7 @@
+import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { join } from 'node:path';
 import { Subscriber } from 'zeromq';
-import { startErrorBus } from '../../errorbus/ErrorBus.js';
+import { errorBusDbFile, startErrorBus } from '../../errorbus/ErrorBus.js';
 import { createLogger } from '../../runtime/logger.js';
 import { runtimeEnv } from '../runtimeEnv.js';
 import { openDatabase } from '../../stores/sqlite/openDatabase.js';
@@ -25,7 +25,7 @@ export const errorbusCommand: CommandModule<object, { port?: number; 'pub-port'?
       xsubPort: argv.port ?? 7150 + offset(),
       xpubPort: argv['pub-port'] ?? 7151 + offset(),
       bindAddress: argv.bind,
-      dbFile: join(runtimeEnv().dataRoot, 'error-bus', 'errors.db'),
+      dbFile: errorBusDbFile(runtimeEnv().dataRoot),
       keep: argv.keep,
       log,
     });
@@ -56,15 +56,19 @@ export const errorsCommand: CommandModule = {
             .option('json', { type: 'boolean', describe: 'One JSON object per line' })
             .option('follow', { type: 'boolean', default: true, describe: 'Keep following (--no-follow to exit after the stored ones)' }),
         handler: async (argv) => {
-          const dbFile = join(runtimeEnv().dataRoot, 'error-bus', 'errors.db');
+          const dbFile = errorBusDbFile(runtimeEnv().dataRoot);
           if (argv.last > 0) {
-            try {
-              const db = openDatabase(dbFile, 'error-bus');
-              const rows = db.prepare('SELECT timestamp, agent, error_type, message, severity, details FROM errors ORDER BY id DESC LIMIT ?').all(argv.last) as BusError[];
-              db.close();
-              for (const r of rows.reverse()) printError(r, !!argv.json);
-            } catch {
-              /* no stored errors yet */
+            if (!existsSync(dbFile)) {
+              process.stderr.write(`no stored errors: ${dbFile} does not exist (is DATA_DIR the folder the bus runs on?)\n`);
+            } else {
+              try {
+                const db = openDatabase(dbFile, 'error-bus');
+                const rows = db.prepare('SELECT timestamp, agent, error_type, message, severity, details FROM errors ORDER BY id DESC LIMIT ?').all(argv.last) as BusError[];
+                db.close();
+                for (const r of rows.reverse()) printError(r, !!argv.json);
+              } catch (err) {
+                process.stderr.write(`cannot read stored errors from ${dbFile}: ${(err as Error).message}\n`);
+              }
             }
           }
           if (!argv.follow) return;
