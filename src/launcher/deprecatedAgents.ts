@@ -37,6 +37,15 @@ export function agentsReplacedBy(suite: string): string[] {
 }
 
 /**
+ * Legacy agents whose actions a suite really answers (each has a handler class under agents/).
+ * The four agents the "12-agent" MemoryHub variant folded in are deprecated but have no handlers
+ * here, so they must not be advertised as living at the suite's address.
+ */
+export function agentsServedBy(suite: string): string[] {
+  return agentsReplacedBy(suite).filter((a) => LEGACY_PORTS[a] !== undefined);
+}
+
+/**
  * The replaced agents' own main ports (infrastructure.md §3.1-3.2, §5.1), which a suite binds
  * too when its entry says `legacy_ports: true` (each shifted by PORT_OFFSET like every port).
  */

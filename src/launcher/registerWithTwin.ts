@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { requestOnce } from '../transport/ZmqClient.js';
-import { agentsReplacedBy } from './deprecatedAgents.js';
+import { agentsServedBy } from './deprecatedAgents.js';
 import type { LauncherSettings, ServiceSpec } from './types.js';
 
 const CAPABILITIES: Record<string, string[]> = {
@@ -44,7 +44,7 @@ export interface RegistrationResult {
 
 /**
  * Registers a healthy suite with SystemDigitalTwin: the suite's own name first, then each legacy
- * agent it replaces (pointing at the suite's ports), so discovery by an old name finds the suite.
+ * agent it answers for (pointing at the suite's ports), so discovery by an old name finds the suite.
  * One attempt per name with a short timeout; stops at the first timeout (SDT is down). Never
  * throws; callers do not await it on the start-up path.
  */
@@ -52,7 +52,7 @@ export async function registerWithTwin(
   spec: ServiceSpec, settings: LauncherSettings['registration'], machine: string, address: string,
 ): Promise<RegistrationResult> {
   const endpoint = `tcp://${settings.host}:${settings.port}`;
-  const names = [spec.name, ...agentsReplacedBy(spec.name)];
+  const names = [spec.name, ...agentsServedBy(spec.name)];
   let accepted = 0;
   const refused: string[] = [];
   for (const name of names) {
