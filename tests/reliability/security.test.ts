@@ -14,6 +14,11 @@ import { generateCertificate, loadClientCurve, loadServerCurve } from '../../src
 import { createLogger } from '../../src/runtime/logger.js';
 import { freePorts } from '../helpers/ports.js';
 import { rejects } from '../helpers/assertAsync.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BIN, ROOT, runCli, waitFor } from '../launcher/launcherProcess.js';
+
+const EXAMPLE_SUITE = fileURLToPath(new URL('../fixtures/example-suite/ExampleSuite.ts', import.meta.url));
 
 test('token check: missing, invalid and valid tokens; public health; cached validation', async () => {
   const authPort = await freePort();
@@ -40,6 +45,38 @@ test('token check: missing, invalid and valid tokens; public health; cached vali
     const before = auth.validations;
     for (let i = 0; i < 3; i++) assert.equal((await s.call({ action: 'echo', text: 'in', token })).text, 'in');
     assert.is(auth.validations - before, 1, 'validation answer is cached');
+  } finally {
+    await s.close();
+    auth.close();
+  }
+});
+
+test('token check: allowed_actions refuses other actions even with a valid token; a revoked token is refused once its cached answer expires', async () => {
+  const authPort = await freePort();
+  const auth = await AuthenticationAgentDouble.start(authPort);
+  const s = await startTestSuite('ExampleSuite', {
+    descriptor,
+    redisUrl: false,
+    config: { security: { auth: { enabled: true, endpoint: `tcp://127.0.0.1:${authPort}`, allowed_actions: ['echo'], cache_ttl_ms: 300 } } },
+  });
+  try {
+    const client = new ZmqClient(`tcp://127.0.0.1:${authPort}`);
+    await client.request({ action: 'register', user_id: 'u', password: 'p' });
+    const token = (await client.request({ action: 'login', user_id: 'u', password: 'p' })).session.token as string;
+    assert.equal((await s.call({ action: 'echo', text: 'in', token })).text, 'in');
+    const other = await s.call({ action: 'beta_only', token });
+    assert.equal(other.message, 'unauthorized: action beta_only is not allowed');
+    assert.equal(other.code, 'UNAUTHORIZED');
+    assert.equal((await s.call({ action: 'health_check' })).status, 'ok', 'health stays public');
+
+    // Logged out at the authentication service: still accepted while the cached answer lives...
+    assert.equal((await client.request({ action: 'logout', token })).status, 'success');
+    client.close();
+    assert.equal((await s.call({ action: 'echo', text: 'cached', token })).text, 'cached');
+    // ...and refused once it expired (cache_ttl_ms) and the token is validated again.
+    await new Promise((r) => setTimeout(r, 400));
+    const after = await s.call({ action: 'echo', text: 'x', token });
+    assert.equal(after.message, 'unauthorized: invalid or expired token');
   } finally {
     await s.close();
     auth.close();
@@ -105,6 +142,47 @@ test('CURVE: an authorised client talks; a client with an unknown key or the wro
     plain.close();
   } finally {
     await host.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SECURE_ZMQ=1: `keys generate` makes the certificates, `serve` turns CURVE on for the main and health sockets', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'as-curve-cli-'));
+  const certs = join(dir, 'certificates');
+  let child: ChildProcess | undefined;
+  try {
+    const made = await runCli(['keys', 'generate', '--dir', certs], {});
+    assert.is(made.code, 0, made.stderr);
+    assert.match(made.stdout, /server\.key\s+public \S{40}/);
+    assert.match(made.stdout, /client\.key\s+public \S{40}/);
+    const [port, healthPort] = (await freePorts(2)) as [number, number];
+    child = spawn(process.execPath, [BIN, 'serve', '--suite', 'ExampleSuite', '--port', String(port), '--health-port', String(healthPort), '--metrics-port', '0', '--bind', '127.0.0.1'], {
+      cwd: ROOT,
+      env: { ...process.env, SECURE_ZMQ: '1', ZMQ_CERTIFICATES_DIR: certs, DATA_DIR: dir, REDIS_URL: 'none', LOG_LEVEL: 'warn', AGENT_SUITES_EXTRA_SUITES: EXAMPLE_SUITE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    await waitFor('secure suite ready', () => {
+      if (child!.exitCode !== null) throw new Error(out);
+      return out.includes('"event":"ready"');
+    }, 30_000);
+    const main = `tcp://127.0.0.1:${port}`;
+    const health = `tcp://127.0.0.1:${healthPort}`;
+    const good = new ZmqClient(main, { timeoutMs: 3000, curve: loadClientCurve(certs) });
+    assert.equal((await good.request({ action: 'echo', text: 'over curve' })).text, 'over curve');
+    good.close();
+    const goodHealth = new ZmqClient(health, { timeoutMs: 3000, curve: loadClientCurve(certs) });
+    assert.equal((await goodHealth.request({ action: 'health_check' })).status, 'ok');
+    goodHealth.close();
+    for (const endpoint of [main, health]) {
+      const plain = new ZmqClient(endpoint, { timeoutMs: 1500 });
+      await rejects(() => plain.request({ action: 'health_check' }), /no reply/);
+      plain.close();
+    }
+  } finally {
+    child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });
