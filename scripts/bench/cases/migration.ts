@@ -43,7 +43,7 @@ export async function migration(ctx: BenchContext): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'as-bench-migrate-'));
   try {
     const { importLegacy } = await import('../../../src/migration/index.js');
-    const rows = ctx.quick ? 5_000 : 50_000;
+    const rows = ctx.quick ? 5_000 : 100_000;
     writeLegacyStore(join(dir, 'legacy'), rows);
     const t0 = performance.now();
     const summary = await importLegacy({ from: join(dir, 'legacy'), dataDir: join(dir, 'data') });
