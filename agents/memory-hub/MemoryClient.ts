@@ -38,6 +38,11 @@ export class MemoryClient extends Agent {
     };
   }
 
+  /** The intended contract's catch-all: MemoryClient is a client library, not a service. */
+  override unknownAction(): Record<string, unknown> {
+    return { message: 'This client does not accept remote commands' };
+  }
+
   override health(): Record<string, unknown> {
     return { circuit_breaker: this.core.breaker.snapshot() };
   }

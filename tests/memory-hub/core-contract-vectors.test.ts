@@ -38,7 +38,9 @@ function adapt(v: Vector): { request?: Record<string, unknown>; expect?: Vector[
     return { request: { ...v.request, target_agent: 'CacheManager' } };
   }
   if (v.agent === 'MemoryClient' && a === 'add_memory') {
-    return { skip: 'on the hub add_memory belongs to the orchestrator route (vector note); MemoryClient has no catch-all' };
+    // A bare add_memory belongs to the orchestrator on the hub (vector note); addressed to
+    // MemoryClient (target_agent, or its legacy port) it gets MemoryClient's catch-all.
+    return { request: { ...v.request, target_agent: 'MemoryClient' } };
   }
   if (v.agent === 'CacheManager' && v.expect.values?.message === 'Redis is not available') {
     return { skip: 'replayed by the Redis-down test below' };
