@@ -1,9 +1,8 @@
-import { Reply } from 'zeromq';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
 import { startTestSuite, type TestSuite } from '../helpers/suiteHarness.js';
-import { freePort } from '../helpers/ports.js';
+import { startResourceManagerDouble } from '../fixtures/peers/ResourceManagerDouble.js';
 
 /**
  * Embeddings, real evaluations stored in the legacy MEF tables, PredictiveLoader scoring and
@@ -11,44 +10,6 @@ import { freePort } from '../helpers/ports.js';
  * the legacy allocate_resources/release_resources protocol, infrastructure.md §2.2).
  */
 process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD = 'true';
-
-interface RmCall {
-  action: string;
-  resource_id: string;
-  resource_type?: string;
-  amount?: number;
-}
-
-/** ResourceManager double: grants while the total stays within `capacity`. */
-async function startResourceManagerDouble(capacity: number) {
-  const port = await freePort();
-  const sock = new Reply({ linger: 0 });
-  await sock.bind(`tcp://127.0.0.1:${port}`);
-  const calls: RmCall[] = [];
-  const held = new Map<string, number>();
-  void (async () => {
-    for await (const [msg] of sock) {
-      const req = JSON.parse(msg!.toString()) as RmCall;
-      calls.push(req);
-      let reply: Record<string, unknown>;
-      if (req.action === 'allocate_resources') {
-        const used = [...held.values()].reduce((a, b) => a + b, 0);
-        if (held.has(req.resource_id)) reply = { status: 'error', message: `Resource ID ${req.resource_id} already allocated` };
-        else if (used + (req.amount ?? 1) > capacity) reply = { status: 'error', message: 'Insufficient system resources' };
-        else {
-          held.set(req.resource_id, req.amount ?? 1);
-          reply = { status: 'success', resource_id: req.resource_id, message: `Allocated ${req.amount} ${req.resource_type}` };
-        }
-      } else if (req.action === 'release_resources') {
-        reply = held.delete(req.resource_id)
-          ? { status: 'success', resource_id: req.resource_id, message: 'Resources released successfully' }
-          : { status: 'error', message: `Resource ID ${req.resource_id} not found` };
-      } else reply = { status: 'error', message: `Unknown action: ${req.action}` };
-      await sock.send(JSON.stringify(reply));
-    }
-  })().catch(() => undefined);
-  return { endpoint: `tcp://127.0.0.1:${port}`, calls, held, close: () => sock.close() };
-}
 
 let s: TestSuite;
 let rm: Awaited<ReturnType<typeof startResourceManagerDouble>>;

@@ -12,6 +12,8 @@ import { OrchestrationService } from './OrchestrationService.js';
 import { ParameterAdjuster } from './ParameterAdjuster.js';
 import { PerformanceTracker } from './PerformanceTracker.js';
 import { SharedGpuLocks } from './scheduler/GpuLocks.js';
+import { ResourceManagedLocks } from './scheduler/ResourceManagedLocks.js';
+import { ResourceManagerClient } from '../../peers/ResourceManagerClient.js';
 import { Scheduler } from './scheduler/Scheduler.js';
 import { SelfTrainingCycles } from './SelfTrainingCycles.js';
 import { CycleStore } from './store/CycleStore.js';
@@ -46,6 +48,9 @@ export class LearningServices {
   readonly evaluator: AdapterEvaluator;
   private readonly pendingEvaluations = new Set<Promise<unknown>>();
   readonly locks: SharedGpuLocks;
+  /** Set when `resource_manager.endpoint` is configured: GPU jobs ask it before they run. */
+  readonly resourceLocks?: ResourceManagedLocks;
+  private readonly resourceManager?: ResourceManagerClient;
   private closing?: Promise<void>;
 
   constructor(private readonly ctx: SuiteContext) {
@@ -58,7 +63,11 @@ export class LearningServices {
     const trainers = createTrainers(o);
     this.training = new TrainingService(this.jobs, trainers, o, ctx.dataDir);
     this.locks = new SharedGpuLocks(o.gpuLockDir, { vramMb: o.trainingVramMb, capacityMb: o.gpuCapacityMb, mode: o.gpuClaims });
-    this.scheduler = new Scheduler(this.jobs, trainers, this.locks, this.training.prepare, {
+    if (o.resourceManager) {
+      this.resourceManager = new ResourceManagerClient(o.resourceManager.endpoint, o.resourceManager.timeoutMs, 'AdaptiveLearningSuite');
+      this.resourceLocks = new ResourceManagedLocks(this.locks, this.resourceManager, o.trainingVramMb, log);
+    }
+    this.scheduler = new Scheduler(this.jobs, trainers, this.resourceLocks ?? this.locks, this.training.prepare, {
       gpus: o.gpus, jobsDir: join(ctx.dataDir, 'jobs'), stallTimeoutMs: o.stallTimeoutMs, startupTimeoutMs: o.startupTimeoutMs, maxRuntimeMs: o.maxRuntimeMs,
       lockRetryMs: o.lockRetryMs, resumeInterrupted: o.resumeInterrupted, defaultTrainer: o.defaultTrainer,
     }, log);
@@ -157,6 +166,7 @@ export class LearningServices {
         () => this.subscriber.close(),
         () => this.detector.close(),
         () => this.scheduler.close(),
+        () => this.resourceManager?.close(),
         () => this.locks.releaseAll(),
         () => this.metrics.close(),
         () => this.db.close(),

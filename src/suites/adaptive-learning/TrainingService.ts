@@ -152,7 +152,7 @@ export class TrainingService {
       trainer: job.trainer ?? this.opts.defaultTrainer, progress: this.progressView(job), initial_loss: job.initialLoss,
       final_loss: job.finalLoss, error: job.error, created_at: job.createdAt, start_time: job.startTime, end_time: job.endTime,
       attempts: job.attempts, pid: job.pid, checkpoint_path: job.checkpointPath, log_path: job.logPath, artifacts: this.store.artifacts(job.id),
-      source: job.source,
+      source: job.source, waiting_for: this.scheduler.waitReason(job.id) ?? null,
     };
   }
 

@@ -17,6 +17,8 @@ const schema = z.object({
   gpu_capacity_mb: z.number().int().positive().optional(),
   /** auto: claim the GPU lock only on a host with a GPU; always: also on CPU hosts; off: never. */
   gpu_claims: z.enum(['auto', 'always', 'off']).optional(),
+  /** Ask ResourceManagerSuite (legacy allocate_resources protocol) for a GPU job's VRAM first. */
+  resource_manager: z.object({ endpoint: z.string().min(1), timeout_ms: z.number().int().positive().optional() }).optional(),
   default_trainer: z.string().optional(),
   trainers: z.object({ external: externalTrainer.optional(), 'builtin-lora': z.object({ enabled: z.boolean().optional() }).optional() }).optional(),
   /** model id → GGUF file, so jobs may name models by id. */
@@ -58,6 +60,7 @@ export interface SuiteOptions {
   trainingVramMb: number;
   gpuCapacityMb?: number;
   gpuClaims: 'auto' | 'always' | 'off';
+  resourceManager?: { endpoint: string; timeoutMs: number };
   defaultTrainer: string;
   external?: { command: string[]; cwd?: string; env?: Record<string, string>; killGraceMs?: number };
   builtinLora: boolean;
@@ -109,6 +112,7 @@ export function readOptions(raw: Readonly<Record<string, unknown>>, dataDir: str
     trainingVramMb: c.training_vram_mb ?? 8192,
     gpuCapacityMb: c.gpu_capacity_mb,
     gpuClaims: c.gpu_claims ?? 'auto',
+    resourceManager: c.resource_manager ? { endpoint: c.resource_manager.endpoint, timeoutMs: c.resource_manager.timeout_ms ?? 5000 } : undefined,
     defaultTrainer: c.default_trainer ?? (ext ? 'external' : 'builtin-lora'),
     external: ext ? { command: ext.command, cwd: ext.cwd, env: ext.env, killGraceMs: ext.kill_grace_ms } : undefined,
     builtinLora: c.trainers?.['builtin-lora']?.enabled ?? true,

@@ -5,7 +5,7 @@ import { LoadedModel } from './LoadedModel.js';
 import { AsyncMutex, planEviction, type BudgetEntry } from './memoryBudget.js';
 import { ModelError, errorText } from './ModelError.js';
 import type { ModelRegistry } from './ModelRegistry.js';
-import type { Allocation, ResourceManagerClient } from './ResourceManagerClient.js';
+import { ResourceDeniedError, type Allocation, type ResourceManagerClient } from '../../peers/ResourceManagerClient.js';
 
 interface Resident {
   model: LoadedModel;
@@ -133,7 +133,14 @@ export class ModelLifecycle {
       await this.unloadLocked(victim);
     }
     let allocation: Allocation | undefined;
-    if (this.o.resourceManager) allocation = await this.o.resourceManager.allocate(id, cap.device, chargeMb);
+    if (this.o.resourceManager) {
+      try {
+        allocation = await this.o.resourceManager.allocate(id, cap.device, chargeMb);
+      } catch (err) {
+        if (err instanceof ResourceDeniedError) throw new ModelError('RESOURCE_DENIED', err.message, { model_id: id });
+        throw err;
+      }
+    }
     const claim = this.o.lockMode === 'always' || (this.o.lockMode === 'auto' && cap.device === 'gpu');
     let lock: GpuLockHandle | undefined;
     try {

@@ -23,7 +23,7 @@ import { ModelRegistry } from './ModelRegistry.js';
 import { writeGpuCapacityRecord } from './gpuCapacityRecord.js';
 import { registerModelMetrics, type ModelMetrics } from './modelMetrics.js';
 import { PredictionService } from './PredictionService.js';
-import { ResourceManagerClient } from './ResourceManagerClient.js';
+import { ResourceManagerClient } from '../../peers/ResourceManagerClient.js';
 import { REPO_ROOT, resolveConfig, type ResolvedConfig } from './suiteConfig.js';
 import type { ModelManagerServices } from './services.js';
 
@@ -52,7 +52,7 @@ export class ModelManagerSuite extends Suite {
     this.runtime = new LlamaRuntime(config.gpu, ctx.log);
     this.locks = new GpuLockDirectory(config.gpu_lock.dir ? resolve(config.gpu_lock.dir) : defaultGpuLockDir(ctx.dataDir));
     if (config.resource_manager.endpoint) {
-      this.rm = new ResourceManagerClient(config.resource_manager.endpoint, config.resource_manager.timeout_ms);
+      this.rm = new ResourceManagerClient(config.resource_manager.endpoint, config.resource_manager.timeout_ms, 'ModelManagerSuite');
     }
   }
 

@@ -15,6 +15,8 @@ export interface GpuLease {
 export interface GpuLocks {
   /** Takes the GPU's claim if there is room; undefined when there is none. Never waits. */
   tryAcquire(gpu: string, owner: string): Promise<GpuLease | undefined>;
+  /** Why `owner`'s last attempt was refused, when the refusal has a reason worth showing. */
+  waitReason?(owner: string): string | undefined;
 }
 
 /** `auto`: claim only when this host has a GPU; `always`: claim on CPU hosts too; `off`: never. */

@@ -90,6 +90,12 @@ export class Scheduler extends EventEmitter {
     return this.live.get(jobId);
   }
 
+  /** Why a queued job is not running yet, when something refused it a GPU (ResourceManagerSuite). */
+  waitReason(jobId: string): string | undefined {
+    const job = this.store.get(jobId);
+    return job?.status === 'queued' ? this.locks.waitReason?.(jobId) : undefined;
+  }
+
   runningJobs(): string[] {
     return [...this.slots.values()].map((s) => s.jobId);
   }
