@@ -220,7 +220,13 @@ export class Scheduler extends EventEmitter {
       const result = await trainer.run({
         jobId: job.id, spec, outDir: dir, checkpointDir: join(dir, 'checkpoints'), resumeFrom, logPath, signal,
         onProcess: (pid) => this.store.setPid(job.id, pid),
-        onCheckpoint: (path) => this.store.setCheckpoint(job.id, path),
+        onCheckpoint: (path) => {
+          // Stored progress catches up with the checkpoint, so a crash right after it never shows
+          // less progress than the job will resume from.
+          const last = this.live.get(job.id);
+          if (last) this.store.updateProgress(job.id, last);
+          this.store.setCheckpoint(job.id, path);
+        },
         onProgress: (p) => {
           armWatchdog();
           const lp: LiveProgress = { ...p, gpu, updatedAt: Date.now() };
