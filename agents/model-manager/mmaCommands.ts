@@ -1,3 +1,4 @@
+import { ResponseCache } from '../../src/suites/model-manager/ResponseCache.js';
 import { defineAction, type ActionDefinition, type RequestContext } from '../../src/runtime/Agent.js';
 import * as C from '../../contracts/model-manager/ModelManagerAgent.js';
 import { errorText, isModelError } from '../../src/suites/model-manager/ModelError.js';
@@ -130,9 +131,35 @@ export function mmaCommandActions(svc: ModelManagerServices): Record<string, Act
   };
 }
 
-async function processRequest(svc: ModelManagerServices, p: { type?: string; model_name?: string; model_id?: string }, ctx: RequestContext): Promise<Reply> {
+type ProcessParams = { type?: string; model_name?: string; model_id?: string } & Record<string, unknown>;
+
+/** The cache key fields of cache_response / get_cached_response; `prompt` is required. */
+function responseKey(p: ProcessParams): string | { error: string } {
+  const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : undefined);
+  const prompt = p.prompt;
+  const model = str(p.model ?? p.model_name ?? p.model_id);
+  const system = str(p.system_prompt);
+  if (typeof prompt !== 'string' || prompt.length === 0) return { error: 'Missing prompt parameter' };
+  if (model === undefined || system === undefined) return { error: 'model and system_prompt must be strings' };
+  return ResponseCache.key(model, system, prompt);
+}
+
+async function processRequest(svc: ModelManagerServices, p: ProcessParams, ctx: RequestContext): Promise<Reply> {
   const name = p.model_name;
   switch (p.type) {
+    case 'cache_response': {
+      const key = responseKey(p);
+      if (typeof key !== 'string') return { status: 'error', message: key.error };
+      if (typeof p.response !== 'string') return { status: 'error', message: 'Missing response parameter (a string)' };
+      if (!svc.responses.put(key, p.response)) return { status: 'error', message: 'Response too long to cache' };
+      return { status: 'success', message: 'Response cached', cache_key: key };
+    }
+    case 'get_cached_response': {
+      const key = responseKey(p);
+      if (typeof key !== 'string') return { status: 'error', message: key.error };
+      const response = svc.responses.get(key);
+      return { status: 'success', cached: response !== undefined, response: response ?? null, cache_key: key };
+    }
     case 'load_model': {
       if (!name) return { status: 'error', error: 'Missing model_name parameter' };
       try {

@@ -24,6 +24,7 @@ import { writeGpuCapacityRecord } from './gpuCapacityRecord.js';
 import { registerModelMetrics, type ModelMetrics } from './modelMetrics.js';
 import { PredictionService } from './PredictionService.js';
 import { ResourceManagerClient } from '../../peers/ResourceManagerClient.js';
+import { ResponseCache } from './ResponseCache.js';
 import { REPO_ROOT, resolveConfig, type ResolvedConfig } from './suiteConfig.js';
 import type { ModelManagerServices } from './services.js';
 
@@ -133,6 +134,7 @@ export class ModelManagerSuite extends Suite {
       registrations,
       lifecycle,
       conversations,
+      responses: new ResponseCache(),
       generation,
       evaluations,
       evaluator,

@@ -1,3 +1,4 @@
+import type { ResponseCache } from './ResponseCache.js';
 import type { ErrorReporter } from '../../runtime/ErrorBusPublisher.js';
 import type { GpuLockDirectory } from '../../stores/locks/GpuLockDirectory.js';
 import type { ConversationStore } from './ConversationStore.js';
@@ -21,6 +22,8 @@ export interface ModelManagerServices {
   registrations: ModelRegistrations;
   lifecycle: ModelLifecycle;
   conversations: ConversationStore;
+  /** MMA PROCESS cache_response / get_cached_response. */
+  responses: ResponseCache;
   generation: GenerationService;
   evaluations: EvaluationStore;
   evaluator: Evaluator;
