@@ -133,12 +133,24 @@ test('Redis SIGKILLed during load → writes succeed, degraded, ok again after r
   assert.is(during.status, 'success');
   const cacheDown = await call(hub.endpoint, { action: 'put', cache_type: 'tool_responses', key: 'k', value: 1 });
   assert.is(cacheDown.status, 'error', 'cache actions say Redis is unavailable rather than pretend');
+  // The conversation half (sessions: Redis db1 TTL index; knowledge: db2 fast path) keeps working from SQLite.
+  const session = await call(hub.endpoint, { action: 'create_session', user_id: 'outage-user' });
+  assert.is(session.status, 'success', JSON.stringify(session));
+  const turn = await call(hub.endpoint, { action: 'add_interaction', session_id: session.session_id, role: 'User', content: 'my locker code is 4471' });
+  assert.is(turn.message, 'Interaction added', JSON.stringify(turn));
+  const fact = await call(hub.endpoint, { action: 'add_fact', topic: 'Locker', content: 'The gym locker code is 4471' });
+  assert.is(fact.status, 'success', JSON.stringify(fact));
+  assert.is((await call(hub.endpoint, { action: 'get_fact', topic: 'locker' })).fact.memory_id, fact.memory_id);
   await sleep(800);
   await redis.start();
   await waitFor('health ok again', async () => (await health()) === 'ok', 15_000);
   const { acked, failed } = await load.stop();
   assert.is(failed.length, 0, JSON.stringify(failed.slice(0, 3)));
   await assertAllPresent([...acked, during.memory_id]);
+  // What the conversation half acknowledged during the outage is there once Redis is back.
+  const history = await call(hub.endpoint, { action: 'search_interactions', session_id: session.session_id, query: 'locker code' });
+  assert.match(JSON.stringify(history), /4471/, JSON.stringify(history).slice(0, 300));
+  assert.is((await call(hub.endpoint, { action: 'get_fact', topic: 'locker' })).fact.memory_id, fact.memory_id);
   assert.is((await call(hub.endpoint, { action: 'put', cache_type: 'tool_responses', key: 'k', value: 2 })).status, 'success');
   assert.is((await call(hub.endpoint, { action: 'get', cache_type: 'tool_responses', key: 'k' })).data, 2);
   assert.is(hub.child.exitCode, null);
