@@ -26,10 +26,26 @@ export interface Discovery {
   units: SourceUnit[];
   /** Files recognised as legacy stores, relative to --from, with the store kind. */
   stores: Array<{ file: string; kind: string }>;
-  /** SQLite files passed over (not a legacy store, or one of ours). */
+  /** Files passed over, each with why (not a legacy store, one of ours, derived data). */
   skipped: Array<{ file: string; reason: string }>;
   close(): void;
 }
+
+/**
+ * Legacy files that hold nothing to import, named in the report so nothing is passed over in
+ * silence: why each one is left where it is.
+ */
+const DERIVED_FILES: Array<{ test: RegExp; reason: string }> = [
+  {
+    test: /(^|\/)embeddings(\.index|_metadata\.json)$/,
+    reason: 'MemoryHub v2 FAISS vector index: not imported; the hub embeds the imported memories again with its own embedder',
+  },
+  {
+    test: /(^|\/)artifacts\/[^/]+\/(model|checkpoint|config|logs|metrics)\.json$/,
+    reason: 'LocalFineTuner job marker ({type, job_id, timestamp}): not imported; the job and its artifact rows come from the fine-tuner database',
+  },
+  { test: /\.(faiss|pkl|pickle|npy|npz)$/, reason: 'binary data file of no known legacy store: left in place' },
+];
 
 function isSqlite(file: string): boolean {
   const fd = openSync(file, 'r');
@@ -83,6 +99,11 @@ export function discover(from: string, dataDir: string, redis?: { url: string; k
       if (activeLearning.detect(file)) {
         const folder = dirname(rel);
         almByFolder.set(folder, [...(almByFolder.get(folder) ?? []), file]);
+        continue;
+      }
+      const derived = DERIVED_FILES.find((d) => d.test.test(rel));
+      if (derived) {
+        out.skipped.push({ file: rel, reason: derived.reason });
         continue;
       }
       if (/-(wal|shm|journal)$/.test(abs) || !isSqlite(abs)) continue;

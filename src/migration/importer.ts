@@ -107,12 +107,12 @@ export async function importLegacy(opts: ImportOptions): Promise<ImportSummary> 
     const summary: ImportSummary = {
       runId, dataDir, dryRun: !!opts.dryRun, backupDir, units: results,
       totals: { source: sum('source'), imported: sum('imported'), unchanged: sum('unchanged'), duplicates: sum('duplicates'), rejected: sum('rejected') },
-      rejects, seconds, rowsPerSecond: seconds > 0 ? Math.round(sum('source') / seconds) : sum('source'),
+      rejects, skipped: found.skipped, seconds, rowsPerSecond: seconds > 0 ? Math.round(sum('source') / seconds) : sum('source'),
     };
     if (!opts.dryRun) {
       const reportDir = join(dataDir, 'migration');
       mkdirSync(reportDir, { recursive: true });
-      writeFileSync(join(reportDir, `import-${runId}.json`), JSON.stringify({ ...summary, stores: found.stores, skipped: found.skipped }, null, 2));
+      writeFileSync(join(reportDir, `import-${runId}.json`), JSON.stringify({ ...summary, stores: found.stores }, null, 2));
     }
     return summary;
   } finally {

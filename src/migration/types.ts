@@ -73,6 +73,8 @@ export interface ImportSummary {
   units: UnitResult[];
   totals: { source: number; imported: number; unchanged: number; duplicates: number; rejected: number };
   rejects: Array<{ unit: string; key: string; reason: string }>;
+  /** Files under --from that look like data but were not imported, each with why. */
+  skipped: Array<{ file: string; reason: string }>;
   seconds: number;
   rowsPerSecond: number;
 }

@@ -56,6 +56,11 @@ test('imports every legacy store, keeping awkward data intact', async () => {
     'active-learning.training_data', 'redis.mem', 'redis.cache',
   ]) assert.ok(labels.has(l), `nothing imported from ${l}`);
   assert.ok(s.backupDir && existsSync(join(s.backupDir, 'manifest.json')));
+  // Data-looking files with nothing to import are named, with why.
+  const skipped = new Map(s.skipped.map((f) => [f.file, f.reason]));
+  assert.match(skipped.get('artifacts/job_1752000000_tiny/config.json') ?? '', /LocalFineTuner job marker/);
+  assert.match(skipped.get('data/embeddings.index') ?? '', /FAISS vector index/);
+  assert.match(skipped.get('data/embeddings_metadata.json') ?? '', /FAISS vector index/);
 
   const db = hub();
   try {

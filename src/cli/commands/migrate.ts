@@ -93,6 +93,11 @@ function printSummary(s: ImportSummary): void {
     for (const r of s.rejects.slice(0, 100)) out(`  ${r.unit} [${r.key}]: ${r.reason}`);
     if (s.rejects.length > 100) out(`  … ${s.rejects.length - 100} more`);
   }
+  if (s.skipped.length) {
+    out(`Passed over (nothing imported from these):`);
+    for (const f of s.skipped.slice(0, 100)) out(`  ${f.file}: ${f.reason}`);
+    if (s.skipped.length > 100) out(`  … ${s.skipped.length - 100} more`);
+  }
 }
 
 function printVerify(r: VerifyReport): void {
