@@ -4,7 +4,7 @@ import { interactionAsMemory, type MemoryEntryView } from './memoryView.js';
 import type { OrchestratorMemoryPort } from './OrchestratorMemoryPort.js';
 import type { SessionService } from './SessionService.js';
 import type { ConversationSearch } from './ConversationSearch.js';
-import { TtlCache } from './TtlCache.js';
+import { TtlCache } from '../../../stores/TtlCache.js';
 import { nowS } from './util.js';
 
 export interface ContextEntry {
