@@ -23,17 +23,17 @@ export interface RunningErrorBus {
   close(): Promise<void>;
 }
 
+/** Where a bus started with data root `dataRoot` keeps its errors (launcher and CLI alike). */
+export function errorBusDbFile(dataRoot: string): string {
+  return join(dataRoot, 'error-bus', 'errors.db');
+}
+
 /**
  * The one-machine error bus: an XSUB/XPUB forwarder. Every agent's PUB connects to the XSUB side
  * and every SUB (`agent-suites errors tail`, dashboards) to the XPUB side; subscriptions flow
  * upstream, messages downstream. The bus subscribes to everything itself so it can keep the last
  * errors in SQLite even when nobody is listening.
  */
-/** Where a bus started with data root `dataRoot` keeps its errors (launcher and CLI alike). */
-export function errorBusDbFile(dataRoot: string): string {
-  return join(dataRoot, 'error-bus', 'errors.db');
-}
-
 export async function startErrorBus(opts: ErrorBusOptions): Promise<RunningErrorBus> {
   const xsub = new XSubscriber({ linger: 0 });
   const xpub = new XPublisher({ linger: 0 });

@@ -28,12 +28,6 @@ export class ActionStats {
     while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]!) i++;
     this.buckets[i]!++;
   }
-
-  get count(): number {
-    let n = 0;
-    for (const b of this.buckets) n += b;
-    return n;
-  }
 }
 
 /** Moves what the stats counted since the last scrape into the requests counter. */
