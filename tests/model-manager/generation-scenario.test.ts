@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -16,10 +16,14 @@ process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD = 'true';
 let s: TestSuite;
 const scratch = mkdtempSync(join(tmpdir(), 'mm-gen-'));
 const corruptPath = join(scratch, 'corrupt.gguf');
+const truncatedPath = join(scratch, 'truncated.gguf');
 
 test.before(async () => {
   const path = await ensureTinyModel();
   writeFileSync(corruptPath, Buffer.concat([Buffer.from('GGUF'), Buffer.from([3, 0, 0, 0]), Buffer.from('this is not a model at all')]));
+  // A real model cut off halfway: a valid header and metadata, tensor data missing.
+  const whole = readFileSync(path);
+  writeFileSync(truncatedPath, whole.subarray(0, Math.floor(whole.length / 2)));
   s = await startTestSuite('ModelManagerSuite', {
     redisUrl: false,
     config: {
@@ -28,6 +32,7 @@ test.before(async () => {
         { id: 'tiny', path, context_size: 256, threads: 1, sequences: 3 },
         { id: 'missing', path: '/nonexistent/dir/model.gguf', context_size: 256 },
         { id: 'corrupt', path: corruptPath, context_size: 256 },
+        { id: 'truncated', path: truncatedPath, context_size: 256 },
       ],
       load_policy: { fast: 'tiny' },
     },
@@ -123,8 +128,13 @@ test('JSON schema and grammar constrain the output', async () => {
   assert.match(bad.error, /grammar/);
 });
 
+const memoryUsed = async () => (await s.call({ command: 'PROCESS', type: 'get_memory_status' })).mma_estimated_used_vram_mb as number;
+
 test('bad input answers clearly, keeps serving and leaks no model', async () => {
-  const before = Object.keys(await loadedCount()).length;
+  // tiny loaded first, so the generate_text calls below cannot change what is loaded.
+  assert.is((await s.call({ action: 'load_model', model_id: 'tiny' })).loaded, true);
+  const before = await loadedCount();
+  const usedBefore = await memoryUsed();
   const unknown = await s.call({ action: 'load_model', model_id: 'nope' });
   assert.is(unknown.status, 'error');
   assert.is(unknown.loaded, false);
@@ -136,6 +146,10 @@ test('bad input answers clearly, keeps serving and leaks no model', async () => 
   assert.is(corrupt.status, 'error');
   assert.is(corrupt.code, 'CORRUPT_MODEL');
   assert.match(corrupt.error, /not a readable GGUF/);
+  const truncated = await s.call({ action: 'load_model', model_id: 'truncated' });
+  assert.is(truncated.status, 'error');
+  assert.ok(['CORRUPT_MODEL', 'LOAD_FAILED'].includes(truncated.code), JSON.stringify(truncated));
+  assert.match(truncated.error, /truncated/);
   const absurd = await s.call({ action: 'generate_text', model_id: 'tiny', prompt: 'x', max_tokens: 1e9 });
   assert.is(absurd.status, 'error');
   assert.match(absurd.error, /max_tokens/);
@@ -146,9 +160,8 @@ test('bad input answers clearly, keeps serving and leaks no model', async () => 
   const cmd = await s.call({ command: 'LOAD_MODEL', model_name: 'missing' });
   assert.is(cmd.status, 'ERROR');
   // still serving, and nothing half-loaded stayed behind
-  const after = await loadedCount();
-  assert.ok(Object.keys(after).length <= before + 1, 'only tiny may have been auto-loaded');
-  assert.not.ok('missing' in after || 'corrupt' in after || 'nope' in after);
+  assert.equal(Object.keys(await loadedCount()), Object.keys(before), 'the same models loaded as before');
+  assert.is(await memoryUsed(), usedBefore, 'no memory charged for failed loads');
   const h = await s.callHealth();
   assert.is(h.status, 'ok');
 });
