@@ -35,6 +35,19 @@ export const GGML_TYPE_NAMES: Record<number, string> = {
   24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M', 30: 'BF16',
 };
 
+/** [bytes per block, elements per block] of ggml tensor types (ggml's block layouts). */
+const GGML_BLOCKS: Readonly<Record<number, readonly [number, number]>> = {
+  0: [4, 1], 1: [2, 1], 2: [18, 32], 3: [20, 32], 6: [22, 32], 7: [24, 32], 8: [34, 32], 9: [36, 32],
+  10: [84, 256], 11: [110, 256], 12: [144, 256], 13: [176, 256], 14: [210, 256], 15: [292, 256],
+  24: [1, 1], 25: [2, 1], 26: [4, 1], 27: [8, 1], 28: [8, 1], 30: [2, 1],
+};
+
+/** Bytes a tensor of `elements` values of ggml type `type` takes; undefined for a type not in the table. */
+export function ggmlTensorBytes(type: number, elements: number): number | undefined {
+  const b = GGML_BLOCKS[type];
+  return b ? Math.ceil(elements / b[1]) * b[0] : undefined;
+}
+
 /** A metadata value as read from or written to a GGUF file. */
 export type GgufScalar = number | bigint | boolean | string;
 export type GgufValue = GgufScalar | GgufScalar[];

@@ -4,7 +4,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGML_TYPE_NAMES, GgmlType, GgufValueType,
-  elementCount, type GgufScalar, type GgufTensorInfo, type GgufValue,
+  elementCount, ggmlTensorBytes, type GgufScalar, type GgufTensorInfo, type GgufValue,
 } from './ggufTypes.js';
 import { halfToFloat } from './halfFloat.js';
 
@@ -88,14 +88,11 @@ function readValue(c: Cursor, type: number): GgufValue {
   return out;
 }
 
+/** Types this reader converts to F32. */
+const CONVERTIBLE = new Set<number>([GgmlType.F32, GgmlType.F16, GgmlType.Q8_0]);
+
 function tensorByteSize(info: GgufTensorInfo): number | undefined {
-  const n = elementCount(info.dims);
-  switch (info.type) {
-    case GgmlType.F32: return n * 4;
-    case GgmlType.F16: return n * 2;
-    case GgmlType.Q8_0: return (n / 32) * 34;
-    default: return undefined;
-  }
+  return CONVERTIBLE.has(info.type) ? ggmlTensorBytes(info.type, elementCount(info.dims)) : undefined;
 }
 
 /** Reads `len` bytes at absolute offset `start`, or throws when the source is shorter. */

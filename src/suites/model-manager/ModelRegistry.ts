@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
 import { ModelError, errorText } from './ModelError.js';
+import { ggmlTensorBytes } from '../../gguf/ggufTypes.js';
 import type { ModelSpec } from './suiteConfig.js';
 
 /** Facts read from the GGUF file itself plus node-llama-cpp's memory estimate. */
@@ -22,6 +23,24 @@ export interface ModelMetadata {
 }
 
 const MiB = 1024 * 1024;
+
+type GgufInfo = Awaited<ReturnType<typeof readGgufFileInfo>>;
+
+/**
+ * Where the last tensor's data ends in a single-file GGUF, from the header alone: a file shorter
+ * than that was cut off (a partial copy or download), which llama.cpp only reports as "failed to
+ * load". Types without a known block size count from their start. Undefined for split models.
+ */
+function tensorDataEnd(info: GgufInfo): number | undefined {
+  if ((info.splicedParts ?? 1) > 1) return undefined;
+  let end = 0;
+  for (const t of info.fullTensorInfo ?? info.tensorInfo ?? []) {
+    const elements = t.dimensions.reduce((a: number, d: number | bigint) => a * Number(d), 1);
+    const start = Number(t.fileOffset);
+    end = Math.max(end, start + (ggmlTensorBytes(t.ggmlType, elements) ?? 1));
+  }
+  return end || undefined;
+}
 
 /**
  * The configured models (model_manager.md §2.3) with metadata read lazily from each file through
@@ -125,6 +144,13 @@ export class ModelRegistry {
       info = await readGgufFileInfo(spec.path, { logWarnings: false, sourceType: 'filesystem' });
     } catch (err) {
       throw new ModelError('CORRUPT_MODEL', `model file for ${spec.id} is not a readable GGUF: ${errorText(err)}`, {
+        model_id: spec.id,
+        path: spec.path,
+      });
+    }
+    const needed = tensorDataEnd(info);
+    if (needed !== undefined && size < needed) {
+      throw new ModelError('CORRUPT_MODEL', `model file for ${spec.id} is truncated: its tensors need ${needed} bytes, the file has ${size}`, {
         model_id: spec.id,
         path: spec.path,
       });
