@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
-import { startTestSuite, type TestSuite } from '../helpers/suiteHarness.js';
+import { startTestSuite, startTinyModelManager, type TestSuite } from '../helpers/suiteHarness.js';
 import { waitFor } from './trainerFixture.js';
 
 // The builtin-lora backend on the tiny GGUF model, and the adapter judged through a running
@@ -25,11 +25,7 @@ const dataRoot = mkdtempSync(join(tmpdir(), 'al-builtin-loop-'));
 
 test.before(async () => {
   const path = await ensureTinyModel();
-  mm = await startTestSuite('ModelManagerSuite', {
-    redisUrl: false,
-    dataDir: dataRoot,
-    config: { gpu: false, budget: { mb: 1000 }, models: [{ id: 'tiny', path, context_size: 256, threads: 1, sequences: 2, estimated_vram_mb: 30 }] },
-  });
+  mm = await startTinyModelManager(dataRoot);
   al = await startTestSuite('AdaptiveLearningSuite', {
     redisUrl: false,
     dataDir: dataRoot,

@@ -181,3 +181,17 @@ export async function deleteRedisPrefix(url: string, prefix: string): Promise<vo
     }
   }
 }
+
+/**
+ * ModelManagerSuite serving the tiny GGUF as `tiny` on CPU, on `dataRoot` (share it with
+ * AdaptiveLearningSuite so adapters written there may be registered). `extra` adds config keys.
+ */
+export async function startTinyModelManager(dataRoot: string, extra: Record<string, unknown> = {}): Promise<TestSuite> {
+  const { ensureTinyModel } = await import('../../scripts/makeTinyGguf.js');
+  const path = await ensureTinyModel();
+  return startTestSuite('ModelManagerSuite', {
+    redisUrl: false,
+    dataDir: dataRoot,
+    config: { gpu: false, budget: { mb: 1000 }, models: [{ id: 'tiny', path, context_size: 256, threads: 1, sequences: 2, estimated_vram_mb: 30 }], ...extra },
+  });
+}

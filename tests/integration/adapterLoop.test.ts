@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
-import { startTestSuite, type TestSuite } from '../helpers/suiteHarness.js';
+import { startTestSuite, startTinyModelManager, type TestSuite } from '../helpers/suiteHarness.js';
 
 /**
  * The adapter loop across both suites, in-process over real ZMQ: AdaptiveLearningSuite trains a
@@ -42,17 +42,8 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 
 test.before(async () => {
   const path = await ensureTinyModel();
-  mm = await startTestSuite('ModelManagerSuite', {
-    redisUrl: false,
-    dataDir: dataRoot,
-    config: {
-      gpu: false,
-      budget: { mb: 1000 },
-      // Claim even on CPU, so the shared folder really holds ModelManagerSuite's claim during training.
-      gpu_lock: { mode: 'always' },
-      models: [{ id: 'tiny', path, context_size: 256, threads: 1, sequences: 2, estimated_vram_mb: 30 }],
-    },
-  });
+  // Claim even on CPU, so the shared folder really holds ModelManagerSuite's claim during training.
+  mm = await startTinyModelManager(dataRoot, { gpu_lock: { mode: 'always' } });
   al = await startTestSuite('AdaptiveLearningSuite', {
     redisUrl: false,
     dataDir: dataRoot,

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Publisher } from 'zeromq';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
-import { reqOnce, startTestSuite, type TestSuite } from '../helpers/suiteHarness.js';
+import { reqOnce, startTinyModelManager, type TestSuite } from '../helpers/suiteHarness.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../adaptive-learning/trainerFixture.js';
 
@@ -51,11 +51,7 @@ async function startLearningSuite(): Promise<void> {
 
 test.before(async () => {
   const path = await ensureTinyModel();
-  mm = await startTestSuite('ModelManagerSuite', {
-    redisUrl: false,
-    dataDir: dataRoot,
-    config: { gpu: false, budget: { mb: 1000 }, models: [{ id: 'tiny', path, context_size: 256, threads: 1, sequences: 2, estimated_vram_mb: 30 }] },
-  });
+  mm = await startTinyModelManager(dataRoot);
   const port = await freePort();
   pub = new Publisher({ linger: 0 });
   await pub.bind(`tcp://127.0.0.1:${port}`);
