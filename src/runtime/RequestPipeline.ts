@@ -56,12 +56,11 @@ export interface PipelineOptions {
  */
 export class RequestPipeline {
   private inFlight = 0;
-  readonly signals = new Set<AbortController>();
+  /** Running handlers' abort controllers, and why they are aborted once shutdown began. */
+  private readonly aborts: { signals: Set<AbortController>; shutdownReason?: SuiteError } = { signals: new Set() };
   private readonly replies: ReplyCache;
   private readonly deadlines = new DeadlineSweeper();
   private draining = false;
-  /** Set by drain(): a handler that first reads ctx.signal after shutdown began gets it aborted. */
-  shutdownReason?: SuiteError;
 
   constructor(private readonly opts: PipelineOptions) {
     this.replies = new ReplyCache(opts.limits.dedupWindowMs);
@@ -219,7 +218,7 @@ export class RequestPipeline {
     this.inFlight++;
     const requestId = req.requestId;
     const ctx = new HandlerContext(
-      this,
+      this.aborts,
       suite,
       routed.agent.name,
       routed.action,
@@ -271,8 +270,9 @@ export class RequestPipeline {
     this.draining = true;
     const deadline = Date.now() + graceMs;
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    this.shutdownReason = new SuiteError('SHUTTING_DOWN');
-    for (const c of this.signals) c.abort(this.shutdownReason);
+    // A handler that first reads ctx.signal after this point gets it already aborted.
+    const reason = (this.aborts.shutdownReason = new SuiteError('SHUTTING_DOWN'));
+    for (const c of this.aborts.signals) c.abort(reason);
     this.replies.clear();
   }
 }

@@ -49,7 +49,6 @@ export class LearningServices {
   private readonly pendingEvaluations = new Set<Promise<unknown>>();
   readonly locks: SharedGpuLocks;
   /** Set when `resource_manager.endpoint` is configured: GPU jobs ask it before they run. */
-  readonly resourceLocks?: ResourceManagedLocks;
   private readonly resourceManager?: ResourceManagerClient;
   private closing?: Promise<void>;
 
@@ -63,11 +62,12 @@ export class LearningServices {
     const trainers = createTrainers(o);
     this.training = new TrainingService(this.jobs, trainers, o, ctx.dataDir);
     this.locks = new SharedGpuLocks(o.gpuLockDir, { vramMb: o.trainingVramMb, capacityMb: o.gpuCapacityMb, mode: o.gpuClaims });
+    let gpuLocks: SharedGpuLocks | ResourceManagedLocks = this.locks;
     if (o.resourceManager) {
       this.resourceManager = new ResourceManagerClient(o.resourceManager.endpoint, o.resourceManager.timeoutMs, 'AdaptiveLearningSuite');
-      this.resourceLocks = new ResourceManagedLocks(this.locks, this.resourceManager, o.trainingVramMb, log);
+      gpuLocks = new ResourceManagedLocks(this.locks, this.resourceManager, o.trainingVramMb, log);
     }
-    this.scheduler = new Scheduler(this.jobs, trainers, this.resourceLocks ?? this.locks, this.training.prepare, {
+    this.scheduler = new Scheduler(this.jobs, trainers, gpuLocks, this.training.prepare, {
       gpus: o.gpus, jobsDir: join(ctx.dataDir, 'jobs'), stallTimeoutMs: o.stallTimeoutMs, startupTimeoutMs: o.startupTimeoutMs, maxRuntimeMs: o.maxRuntimeMs,
       lockRetryMs: o.lockRetryMs, resumeInterrupted: o.resumeInterrupted, defaultTrainer: o.defaultTrainer,
     }, log);

@@ -10,7 +10,7 @@ import type { GpuLease, GpuLocks } from './GpuLocks.js';
  */
 export class ResourceManagedLocks implements GpuLocks {
   /** Job id → why ResourceManagerSuite last refused it (cleared once granted). */
-  readonly refusals = new Map<string, string>();
+  private readonly refusals = new Map<string, string>();
 
   constructor(
     private readonly inner: GpuLocks,
