@@ -21,11 +21,38 @@ export enum GgufValueType {
   FLOAT64 = 12,
 }
 
-/** ggml tensor element types this project understands. */
+/**
+ * ggml tensor element types this project reads and writes (ids from ggml.h). Q8_1 and Q8_K are
+ * the activation formats ggml-cpu quantises the other operand of a matrix product into.
+ */
 export enum GgmlType {
   F32 = 0,
   F16 = 1,
+  Q4_0 = 2,
+  Q4_1 = 3,
+  Q5_0 = 6,
+  Q5_1 = 7,
   Q8_0 = 8,
+  Q8_1 = 9,
+  Q2_K = 10,
+  Q3_K = 11,
+  Q4_K = 12,
+  Q5_K = 13,
+  Q6_K = 14,
+  Q8_K = 15,
+  BF16 = 30,
+}
+
+/** The weight types that dequantizeBlocks / quantizeRow handle (what `_K_M`, `_K_S`, `Q4_0`… files hold). */
+export const WEIGHT_TYPES: readonly GgmlType[] = [
+  GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+  GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+];
+
+const WEIGHT_TYPE_SET = new Set<number>(WEIGHT_TYPES);
+
+export function isWeightType(type: number): type is GgmlType {
+  return WEIGHT_TYPE_SET.has(type);
 }
 
 export const GGML_TYPE_NAMES: Record<number, string> = {
@@ -33,7 +60,19 @@ export const GGML_TYPE_NAMES: Record<number, string> = {
   10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K', 16: 'IQ2_XXS',
   17: 'IQ2_XS', 18: 'IQ3_XXS', 19: 'IQ1_S', 20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS',
   24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M', 30: 'BF16',
+  34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4', 40: 'NVFP4', 41: 'Q1_0', 42: 'Q2_0',
 };
+
+/** "Q4_K", or "type 77" for an id ggml does not name. */
+export function ggmlTypeName(type: number): string {
+  return GGML_TYPE_NAMES[type] ?? `type ${type}`;
+}
+
+/** The GgmlType named `name` (case-insensitive, e.g. "q4_k"), or undefined. */
+export function ggmlTypeFromName(name: string): GgmlType | undefined {
+  const v = (GgmlType as unknown as Record<string, unknown>)[name.toUpperCase()];
+  return typeof v === 'number' ? v : undefined;
+}
 
 /** [bytes per block, elements per block] of ggml tensor types (ggml's block layouts). */
 const GGML_BLOCKS: Readonly<Record<number, readonly [number, number]>> = {
@@ -46,6 +85,20 @@ const GGML_BLOCKS: Readonly<Record<number, readonly [number, number]>> = {
 export function ggmlTensorBytes(type: number, elements: number): number | undefined {
   const b = GGML_BLOCKS[type];
   return b ? Math.ceil(elements / b[1]) * b[0] : undefined;
+}
+
+/** Values per block (1 for plain float types, 32 for Q4_0…Q8_1, 256 for K-quants). */
+export function ggmlBlockSize(type: number): number {
+  const b = GGML_BLOCKS[type];
+  if (!b) throw new Error(`ggml type ${ggmlTypeName(type)} has no known block layout`);
+  return b[1];
+}
+
+/** Bytes per block. */
+export function ggmlBlockBytes(type: number): number {
+  const b = GGML_BLOCKS[type];
+  if (!b) throw new Error(`ggml type ${ggmlTypeName(type)} has no known block layout`);
+  return b[0];
 }
 
 /** A metadata value as read from or written to a GGUF file. */
