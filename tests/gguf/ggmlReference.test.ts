@@ -1,0 +1,70 @@
+// Our codecs against the code llama.cpp really runs: node-llama-cpp's prebuilt libggml-base.so
+// (dequantize_row_*) and the libggml-cpu variant ggml picks on this CPU (activation quantisers,
+// dot products), called through a small C helper (tests/helpers/ggml).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { GgmlType, ggmlBlockBytes, ggmlBlockSize, ggmlTypeName } from '../../src/gguf/ggufTypes.js';
+import { dequantizeBlocks } from '../../src/gguf/quant/dequantize.js';
+import { seededRandom } from '../../src/gguf/syntheticLlama.js';
+import { floatToHalf } from '../../src/gguf/halfFloat.js';
+import { openGgmlReference } from '../helpers/ggml/ggmlCall.js';
+
+const ref = openGgmlReference();
+if (typeof ref === 'string') {
+  // Only where node-llama-cpp ships no Linux prebuilt or no C compiler exists; CI has both.
+  console.log(`skipped: ${ref}`);
+  process.exit(0);
+}
+console.log(`reference CPU library: ${ref.cpuVariant}`);
+
+/** Offsets of the fp16 scale fields of each block type (kept finite so NaN payloads don't matter). */
+const HALF_FIELDS: Partial<Record<GgmlType, number[]>> = {
+  [GgmlType.Q4_0]: [0], [GgmlType.Q4_1]: [0, 2], [GgmlType.Q5_0]: [0], [GgmlType.Q5_1]: [0, 2], [GgmlType.Q8_0]: [0],
+  [GgmlType.Q2_K]: [80, 82], [GgmlType.Q3_K]: [108], [GgmlType.Q4_K]: [0, 2], [GgmlType.Q5_K]: [0, 2], [GgmlType.Q6_K]: [208],
+};
+
+const DEQUANT_FN: Partial<Record<GgmlType, string>> = {
+  [GgmlType.F16]: 'ggml_fp16_to_fp32_row', [GgmlType.BF16]: 'ggml_bf16_to_fp32_row',
+  [GgmlType.Q4_0]: 'dequantize_row_q4_0', [GgmlType.Q4_1]: 'dequantize_row_q4_1', [GgmlType.Q5_0]: 'dequantize_row_q5_0',
+  [GgmlType.Q5_1]: 'dequantize_row_q5_1', [GgmlType.Q8_0]: 'dequantize_row_q8_0', [GgmlType.Q2_K]: 'dequantize_row_q2_K',
+  [GgmlType.Q3_K]: 'dequantize_row_q3_K', [GgmlType.Q4_K]: 'dequantize_row_q4_K', [GgmlType.Q5_K]: 'dequantize_row_q5_K',
+  [GgmlType.Q6_K]: 'dequantize_row_q6_K',
+};
+
+/** Random bytes, with every fp16 scale (or every F16/BF16 value) a random finite number. */
+function randomBlocks(type: GgmlType, n: number, seed: number): Uint8Array {
+  const rand = seededRandom(seed);
+  const bytes = new Uint8Array((n / ggmlBlockSize(type)) * ggmlBlockBytes(type));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(rand() * 256);
+  const finite = (at: number): void => {
+    if (type === GgmlType.BF16) { bytes[at + 1] = bytes[at + 1]! & 0xbf; return; } // exponent never all ones
+    const h = floatToHalf((rand() - 0.5) * 2 ** Math.floor(rand() * 40 - 26));
+    bytes[at] = h & 255; bytes[at + 1] = h >> 8;
+  };
+  if (type === GgmlType.F16 || type === GgmlType.BF16) for (let at = 0; at < bytes.length; at += 2) finite(at);
+  for (let b = 0; b < bytes.length; b += ggmlBlockBytes(type)) for (const f of HALF_FIELDS[type] ?? []) finite(b + f);
+  return bytes;
+}
+
+function bitsDiffer(a: Float32Array, b: Float32Array): number {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  let first = -1;
+  for (let i = 0; i < x.length && first < 0; i++) if (x[i] !== y[i]) first = i;
+  return first;
+}
+
+for (const [typeKey, fn] of Object.entries(DEQUANT_FN)) {
+  const type = Number(typeKey) as GgmlType;
+  test(`${ggmlTypeName(type)}: dequantizeBlocks equals ggml's ${fn} bit for bit on random blocks`, () => {
+    const n = 8192;
+    const bytes = randomBlocks(type, n, type * 7 + 1);
+    const expected = ref.dequantize(fn!, bytes, n);
+    const got = new Float32Array(n);
+    dequantizeBlocks(type, bytes, 0, n, got, 0);
+    const at = bitsDiffer(expected, got);
+    assert.is(at, -1, at < 0 ? '' : `value ${at}: ggml ${expected[at]}, ours ${got[at]}`);
+  });
+}
+
+test.after(() => ref.dispose());
+test.run();
