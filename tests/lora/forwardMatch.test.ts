@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
 import { buildSyntheticLlama } from '../../src/gguf/syntheticLlama.js';
 import { GgmlType } from '../../src/gguf/ggufTypes.js';
-import { loadLlamaWeights } from '../../src/suites/adaptive-learning/trainers/lora/llamaWeights.js';
+import { openModelForTraining } from '../../src/suites/adaptive-learning/trainers/lora/model/openModel.js';
 import { LoraTransformer } from '../../src/suites/adaptive-learning/trainers/lora/LoraTransformer.js';
 import { disposeLlama, openProbe } from './llamaCppProbe.js';
 
@@ -21,9 +21,10 @@ async function maxLogProbGap(modelPath: string, f32Cache: boolean): Promise<numb
   try {
     const tokens = [probe.model.tokens.bos!, ...probe.model.tokenize(TEXT)];
     const rows = await probe.logProbs(tokens, { f32Cache });
-    const weights = loadLlamaWeights(modelPath);
+    const { weights, engine, dispose } = openModelForTraining(modelPath, 2);
     const V = weights.hp.nVocab;
-    const { logits } = new LoraTransformer(weights).forward(tokens);
+    const { logits } = new LoraTransformer(weights, engine).forward(tokens);
+    await dispose();
     let gap = 0;
     let compared = 0;
     rows.forEach((row, t) => {
@@ -39,6 +40,7 @@ async function maxLogProbGap(modelPath: string, f32Cache: boolean): Promise<numb
       }
     });
     assert.ok(compared >= tokens.length, `compared ${compared} probabilities`);
+    console.log(`  ${modelPath.split('/').pop()}: max gap ${gap.toExponential(2)} over ${compared} log-probabilities`);
     return gap;
   } finally {
     await probe.dispose();

@@ -4,25 +4,30 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
 import { seededNormal } from '../../src/gguf/syntheticLlama.js';
-import { LLAMA_MODULES, loadLlamaWeights } from '../../src/suites/adaptive-learning/trainers/lora/llamaWeights.js';
+import { openModelForTraining } from '../../src/suites/adaptive-learning/trainers/lora/model/openModel.js';
 import { LoraParams } from '../../src/suites/adaptive-learning/trainers/lora/LoraParams.js';
 import { LoraTransformer, crossEntropy } from '../../src/suites/adaptive-learning/trainers/lora/LoraTransformer.js';
 
 test('finite differences match LoRA gradients on all modules (relative error < 1e-2)', async () => {
-  const weights = loadLlamaWeights(await ensureTinyModel());
-  const lora = new LoraParams(weights.hp, { rank: 2, alpha: 4, targetModules: [...LLAMA_MODULES] });
+  const { weights, engine, dispose } = openModelForTraining(await ensureTinyModel(), 2);
+  const lora = new LoraParams(weights.hp, { rank: 2, alpha: 4, targetModules: [...weights.spec.projections] });
   lora.initialise(1);
   // Non-zero B so gradients reach A too.
   const normal = seededNormal(9);
   for (const p of lora.pairs) for (let i = 0; i < p.b.length; i++) p.b[i] = normal() * 0.05;
-  const model = new LoraTransformer(weights, lora);
+  const model = new LoraTransformer(weights, engine, lora);
   const tokens = [1, 400, 500, 600, 300, 320, 700, 710, 2];
   const inputs = tokens.slice(0, -1);
   const targets = tokens.slice(1);
   const mask: number[] = targets.map((_, i) => (i === 2 ? 0 : 1)); // a masked position must not contribute
   const V = weights.hp.nVocab;
   const count = mask.reduce((a, b) => a + b, 0);
-  const loss = (): number => crossEntropy(model.forward(inputs).logits, targets, mask, V, 1).loss / count;
+  const loss = (): number => {
+    const f = model.forward(inputs);
+    const l = crossEntropy(f.logits, targets, mask, V, 1).loss / count;
+    f.release();
+    return l;
+  };
 
   lora.zeroGrad();
   const fw = model.forward(inputs);
@@ -50,20 +55,26 @@ test('finite differences match LoRA gradients on all modules (relative error < 1
   assert.is(checked, lora.pairs.length * 4);
   assert.ok(Math.abs(lora.pairs[0]!.gb.reduce((a, b) => a + Math.abs(b), 0)) > 0, 'gradients are non-zero');
   console.log(`  worst relative error ${worst.toExponential(2)} over ${checked} entries`);
+  await dispose();
 });
 
 test('dropout multiplies the adapter input and its gradient by the same mask', async () => {
-  const weights = loadLlamaWeights(await ensureTinyModel());
+  const { weights, engine, dispose } = openModelForTraining(await ensureTinyModel(), 1);
   const lora = new LoraParams(weights.hp, { rank: 2, alpha: 2, targetModules: ['attn_q', 'ffn_down'] });
   lora.initialise(3);
   const normal = seededNormal(4);
   for (const p of lora.pairs) for (let i = 0; i < p.b.length; i++) p.b[i] = normal() * 0.05;
-  const model = new LoraTransformer(weights, lora);
+  const model = new LoraTransformer(weights, engine, lora);
   const inputs = [1, 420, 430, 440, 450];
   const targets = [420, 430, 440, 450, 2];
   const V = weights.hp.nVocab;
   const seededDropout = () => { let s = 17; return { p: 0.3, rand: () => ((s = (s * 16807) % 2147483647) / 2147483647) }; };
-  const loss = (): number => crossEntropy(model.forward(inputs, seededDropout()).logits, targets, undefined, V, 1).loss;
+  const loss = (): number => {
+    const f = model.forward(inputs, seededDropout());
+    const l = crossEntropy(f.logits, targets, undefined, V, 1).loss;
+    f.release();
+    return l;
+  };
   lora.zeroGrad();
   const fw = model.forward(inputs, seededDropout());
   model.backward(fw, crossEntropy(fw.logits, targets, undefined, V, 1).dlogits);
@@ -75,6 +86,7 @@ test('dropout multiplies the adapter input and its gradient by the same mask', a
   p.a[i] = orig;
   const numeric = (up - down) / 2e-2;
   assert.ok(Math.abs(numeric - p.ga[i]!) / (Math.abs(numeric) + 1e-6) < 1e-2, `analytic ${p.ga[i]} numeric ${numeric}`);
+  await dispose();
 });
 
 test.run();

@@ -1,8 +1,8 @@
-// `agent-suites train lora`: built-in LoRA fine-tuning of a llama GGUF model (issue 6), with a
+// `agent-suites train lora`: built-in LoRA fine-tuning of a llama / qwen2 / phi3 GGUF model, with a
 // progress bar and a summary. Ctrl-C cancels cleanly (and checkpoints when --checkpoint-dir is set).
 import { SingleBar, Presets } from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
-import { LoraTrainError, trainLora, LORA_DEFAULTS, LLAMA_MODULES, type LoraResult } from '../../suites/adaptive-learning/trainers/lora/index.js';
+import { LoraTrainError, trainLora, LORA_DEFAULTS, PROJECTIONS, type LoraResult } from '../../suites/adaptive-learning/trainers/lora/index.js';
 
 export interface TrainLoraArgs {
   model: string;
@@ -23,6 +23,7 @@ export interface TrainLoraArgs {
   'checkpoint-dir'?: string;
   'checkpoint-every'?: number;
   progress?: boolean;
+  threads?: number;
 }
 
 function formatSummary(r: LoraResult, seconds: number): string {
@@ -39,16 +40,16 @@ function formatSummary(r: LoraResult, seconds: number): string {
 
 const trainLoraCommand: CommandModule<object, TrainLoraArgs> = {
   command: 'lora',
-  describe: 'Fine-tune a llama-architecture GGUF model with LoRA and write a GGUF adapter',
+  describe: 'Fine-tune a GGUF model (llama, qwen2, phi3; F32/F16/BF16, Q4_0…Q8_0, Q2_K…Q6_K) with LoRA and write a GGUF adapter',
   builder: (y: Argv<object>) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'base model (.gguf, llama architecture, F32/F16/Q8_0)' })
+      .option('model', { type: 'string', demandOption: true, describe: 'base model (.gguf: llama, qwen2 or phi3; quantised weights stay quantised)' })
       .option('data', { type: 'string', demandOption: true, describe: 'plain text, or JSONL with messages / prompt+completion / text per line' })
       .option('out', { type: 'string', demandOption: true, describe: 'adapter file to write (.gguf)' })
       .option('rank', { type: 'number', describe: `LoRA rank (default ${LORA_DEFAULTS.rank})` })
       .option('alpha', { type: 'number', describe: 'LoRA alpha (default 2 x rank)' })
       .option('dropout', { type: 'number', describe: `adapter dropout (default ${LORA_DEFAULTS.dropout})` })
-      .option('targets', { type: 'array', string: true, describe: `modules to adapt: ${LLAMA_MODULES.join(', ')} (default attn_q attn_v)` })
+      .option('targets', { type: 'array', string: true, describe: `modules to adapt: ${PROJECTIONS.join(', ')} or PEFT names (default attn_q attn_v)` })
       .option('steps', { type: 'number', describe: `optimizer steps (default ${LORA_DEFAULTS.steps})` })
       .option('lr', { type: 'number', describe: `peak learning rate (default ${LORA_DEFAULTS.learningRate})` })
       .option('batch-size', { type: 'number', describe: `sequences per micro-batch (default ${LORA_DEFAULTS.batchSize})` })
@@ -56,6 +57,7 @@ const trainLoraCommand: CommandModule<object, TrainLoraArgs> = {
       .option('warmup-steps', { type: 'number', describe: 'learning-rate warm-up steps' })
       .option('seq-len', { type: 'number', describe: `tokens per sequence (default ${LORA_DEFAULTS.seqLen})` })
       .option('seed', { type: 'number', describe: `random seed (default ${LORA_DEFAULTS.seed})` })
+      .option('threads', { type: 'number', describe: 'threads for the matrix products (default: all available cores)' })
       .option('checkpoint-dir', { type: 'string', describe: 'folder for resumable checkpoints' })
       .option('checkpoint-every', { type: 'number', describe: `steps between checkpoints (default ${LORA_DEFAULTS.checkpointEvery})` })
       .option('resume', { type: 'boolean', describe: 'continue from the checkpoint in --checkpoint-dir' })
@@ -80,7 +82,7 @@ const trainLoraCommand: CommandModule<object, TrainLoraArgs> = {
         dropout: args.dropout, targetModules: args.targets, steps: args.steps, learningRate: args.lr,
         batchSize: args['batch-size'], gradientAccumulation: args['grad-accum'], warmupSteps: args['warmup-steps'],
         seqLen: args['seq-len'], seed: args.seed, checkpointDir: args['checkpoint-dir'],
-        checkpointEvery: args['checkpoint-every'], resume: args.resume,
+        checkpointEvery: args['checkpoint-every'], resume: args.resume, threads: args.threads,
       }, {
         signal: controller.signal,
         onProgress: (p) => {

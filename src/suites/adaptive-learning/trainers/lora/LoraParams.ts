@@ -2,20 +2,23 @@
 // y = W·x + (alpha/rank)·B·(A·x), with A: rank×nIn and B: nOut×rank — the same product and
 // scale llama.cpp applies (llm_graph_context::build_lora_mm, llama_adapter_lora_weight::get_scale).
 import { GgufWriter } from '../../../../gguf/GgufWriter.js';
-import { moduleShape, type LlamaHParams, type LlamaModule } from './llamaWeights.js';
+import { projectionShape, type Architecture, type ModelHParams, type Projection } from './model/modelSpec.js';
 import { seededRandom } from '../../../../gguf/syntheticLlama.js';
 
 export interface LoraConfig {
   rank: number;
   alpha: number;
-  targetModules: LlamaModule[];
+  /** Projection tensors to adapt (physical names: attn_qkv for a fused model, not attn_q). */
+  targetModules: Projection[];
+  /** The base model's ffn_up holds gate and up (phi3): twice n_ff rows. */
+  fusedGateUp?: boolean;
 }
 
 export interface LoraPair {
   /** Base weight tensor name, e.g. blk.0.attn_q.weight. */
   key: string;
   layer: number;
-  module: LlamaModule;
+  module: Projection;
   nIn: number;
   nOut: number;
   a: Float32Array;
@@ -29,11 +32,11 @@ export class LoraParams {
   readonly scale: number;
   private readonly byLayer: Map<string, LoraPair>;
 
-  constructor(readonly hp: LlamaHParams, readonly config: LoraConfig) {
+  constructor(readonly hp: ModelHParams, readonly config: LoraConfig) {
     this.scale = config.alpha / config.rank;
     for (let layer = 0; layer < hp.nLayer; layer++) {
       for (const module of config.targetModules) {
-        const [nIn, nOut] = moduleShape(hp, module);
+        const [nIn, nOut] = projectionShape(hp, module, config.fusedGateUp);
         const r = config.rank;
         this.pairs.push({
           key: `blk.${layer}.${module}.weight`, layer, module, nIn, nOut,
@@ -45,7 +48,7 @@ export class LoraParams {
     this.byLayer = new Map(this.pairs.map((p) => [`${p.layer}:${p.module}`, p]));
   }
 
-  get(layer: number, module: LlamaModule): LoraPair | undefined {
+  get(layer: number, module: Projection): LoraPair | undefined {
     return this.byLayer.get(`${layer}:${module}`);
   }
 
@@ -94,7 +97,8 @@ export class LoraParams {
   /** GGUF LoRA adapter as llama.cpp loads it (design/GGUF_NOTES.md). */
   toGguf(name = 'lora-adapter'): GgufWriter {
     const w = new GgufWriter();
-    w.setString('general.architecture', 'llama');
+    // llama.cpp refuses an adapter whose architecture differs from the model's.
+    w.setString('general.architecture', this.hp.arch satisfies Architecture);
     w.setString('general.type', 'adapter');
     w.setString('general.name', name);
     w.setString('adapter.type', 'lora');

@@ -1,7 +1,21 @@
-// Llama forward pass (as llama.cpp computes it for LLM_ARCH_LLAMA) with LoRA on chosen
-// projections, and the backward pass to the LoRA matrices only (the base stays frozen).
-import type { LlamaModule, LlamaWeights } from './llamaWeights.js';
+// The decoder forward pass llama.cpp computes for llama, qwen2 and phi3 models, with LoRA on
+// chosen projections, and the backward pass to the LoRA matrices only (the base stays frozen:
+// through each frozen W only the gradient with respect to its input is needed).
+//
+// Frozen products run on the shared-memory kernels (MatmulEngine): W stays quantised and is
+// dequantised tile by tile; before each product the input is rounded the way llama.cpp's CPU
+// backend rounds it for W's type, so the forward pass is the one llama.cpp runs. Gradients pass
+// through that rounding unchanged (straight-through). The rank-r LoRA products, norms, RoPE and
+// attention are small and run in this thread.
+import { activationClassOf } from './kernels/blockCodec.js';
+import type { MatmulEngine } from './kernels/MatmulEngine.js';
+import type { Packed } from './kernels/packing.js';
+import type { QuantMatrix } from './kernels/QuantMatrix.js';
+import { dequantizeBlocks } from './kernels/blockCodec.js';
 import type { LoraParams } from './LoraParams.js';
+import type { ModelWeights } from './model/loadModel.js';
+import type { Projection } from './model/modelSpec.js';
+import { attentionBackward, attentionForward } from './attention.js';
 import {
   matmulAccW, matmulWT, outerAcc, rmsNormBackward, rmsNormForward, ropeApply, ropeTables, silu, siluGrad,
 } from './tensorOps.js';
@@ -21,102 +35,79 @@ interface LayerCache {
   q: Float32Array; k: Float32Array; v: Float32Array; probs: Float32Array; attn: Float32Array;
   x2: Float32Array; inv2: Float32Array; n2: Float32Array;
   gate: Float32Array; up: Float32Array; act: Float32Array;
-  proj: Partial<Record<LlamaModule, ProjCache>>;
+  proj: Partial<Record<Projection, ProjCache>>;
 }
 
 export interface ForwardResult {
   T: number;
+  /** T × nVocab. */
   logits: Float32Array;
   layers: LayerCache[];
   xf: Float32Array; invf: Float32Array; nf: Float32Array;
   rope: { cos: Float32Array; sin: Float32Array };
+  /** Frees this pass's activations (they live in the shared memory above a mark). */
+  release(): void;
 }
 
 export interface DropoutSpec { p: number; rand: () => number }
 
-const EMPTY = new Float32Array(0);
-
-/** Causal softmax attention for all heads; writes probabilities (H×T×T) and outputs (T×E). */
-function attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, out: Float32Array,
-  T: number, E: number, Ekv: number, H: number, D: number, group: number, kqScale: number): void {
-  for (let h = 0; h < H; h++) {
-    const g = Math.floor(h / group);
-    for (let t = 0; t < T; t++) {
-      const row = (h * T + t) * T;
-      const qo = t * E + h * D;
-      let max = -Infinity;
-      for (let s = 0; s <= t; s++) {
-        const ko = s * Ekv + g * D;
-        let dot = 0;
-        for (let d = 0; d < D; d++) dot += q[qo + d]! * k[ko + d]!;
-        const sc = dot * kqScale;
-        probs[row + s] = sc;
-        if (sc > max) max = sc;
-      }
-      let sum = 0;
-      for (let s = 0; s <= t; s++) { const e = Math.exp(probs[row + s]! - max); probs[row + s] = e; sum += e; }
-      const inv = 1 / sum;
-      for (let s = 0; s <= t; s++) {
-        const p = probs[row + s]! * inv;
-        probs[row + s] = p;
-        const vo = s * Ekv + g * D;
-        for (let d = 0; d < D; d++) out[qo + d] += p * v[vo + d]!;
-      }
-    }
+/** Packed inputs of the current layer, one per activation rounding (q, k, v share one). */
+class PackCache {
+  private readonly packs = new Map<Float32Array, Map<number, Packed>>();
+  constructor(private readonly engine: MatmulEngine) {}
+  get(x: Float32Array, T: number, cols: number, weightType: number): Packed {
+    let byClass = this.packs.get(x);
+    if (!byClass) this.packs.set(x, (byClass = new Map()));
+    const cls = activationClassOf(weightType);
+    let p = byClass.get(cls);
+    if (!p) byClass.set(cls, (p = this.engine.pack(x, T, cols, cols, 0, weightType)));
+    return p;
   }
+  clear(): void { this.packs.clear(); }
 }
 
-/** Backward of attentionForward: accumulates dq, dk, dv (w.r.t. the rotated q and k). */
-function attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dout: Float32Array,
-  dq: Float32Array, dk: Float32Array, dv: Float32Array,
-  T: number, E: number, Ekv: number, H: number, D: number, group: number, kqScale: number): void {
-  const dp = new Float64Array(T);
-  for (let h = 0; h < H; h++) {
-    const g = Math.floor(h / group);
-    for (let t = 0; t < T; t++) {
-      const row = (h * T + t) * T;
-      const qo = t * E + h * D;
-      let dot = 0;
-      for (let s = 0; s <= t; s++) {
-        const vo = s * Ekv + g * D;
-        const p = probs[row + s]!;
-        let acc = 0;
-        for (let d = 0; d < D; d++) {
-          const go = dout[qo + d]!;
-          acc += go * v[vo + d]!;
-          dv[vo + d] += p * go;
-        }
-        dp[s] = acc;
-        dot += p * acc;
-      }
-      for (let s = 0; s <= t; s++) {
-        const ds = probs[row + s]! * (dp[s]! - dot) * kqScale;
-        if (ds === 0) continue;
-        const ko = s * Ekv + g * D;
-        for (let d = 0; d < D; d++) {
-          dq[qo + d] += ds * k[ko + d]!;
-          dk[ko + d] += ds * q[qo + d]!;
-        }
-      }
-    }
-  }
+function addBias(y: Float32Array, b: Float32Array | undefined, T: number, n: number): void {
+  if (!b) return;
+  for (let t = 0; t < T; t++) for (let i = 0; i < n; i++) y[t * n + i] += b[i]!;
+}
+
+/** Copies columns [c0, c0+n) of a T×width matrix into a new T×n one (or back, with `into`). */
+function columns(src: Float32Array, T: number, width: number, c0: number, n: number, dst: Float32Array): Float32Array {
+  for (let t = 0; t < T; t++) dst.set(src.subarray(t * width + c0, t * width + c0 + n), t * n);
+  return dst;
+}
+
+function scatterColumns(dst: Float32Array, T: number, width: number, c0: number, n: number, src: Float32Array): void {
+  for (let t = 0; t < T; t++) dst.set(src.subarray(t * n, t * n + n), t * width + c0);
 }
 
 export class LoraTransformer {
-  constructor(readonly weights: LlamaWeights, readonly lora?: LoraParams) {}
+  private readonly packs: PackCache;
 
-  /** y = W·u (+ scale·B·A·dropout(u)); records what backward needs. */
-  private project(layer: number, m: LlamaModule, u: Float32Array, T: number, nIn: number, nOut: number, cache: LayerCache, dropout?: DropoutSpec): Float32Array {
-    const y = new Float32Array(T * nOut);
-    matmulWT(y, u, this.weights.layers[layer]!.w[m], T, nIn, nOut);
-    const pair = this.lora?.get(layer, m);
+  constructor(readonly weights: ModelWeights, readonly engine: MatmulEngine, readonly lora?: LoraParams) {
+    this.packs = new PackCache(engine);
+  }
+
+  private f32(n: number): Float32Array {
+    return this.engine.arena.f32(n);
+  }
+
+  /** y = W·u + b (+ scale·B·A·dropout(u)); records what backward needs. */
+  private project(l: number, p: Projection, u: Float32Array, T: number, c: LayerCache, dropout?: DropoutSpec): Float32Array {
+    const layer = this.weights.layers[l]!;
+    const w = layer.proj[p]!;
+    const nIn = w.cols, nOut = w.rows;
+    const y = this.f32(T * nOut);
+    this.engine.forward(w, this.packs.get(u, T, nIn, w.type), y);
+    addBias(y, layer.bias[p], T, nOut);
+    const pair = this.lora?.get(l, p);
     if (!pair) return y;
     const r = this.lora!.config.rank;
     let ud = u;
     let mask: Float32Array | undefined;
     if (dropout && dropout.p > 0) {
-      mask = new Float32Array(u.length);
-      ud = new Float32Array(u.length);
+      mask = this.f32(u.length);
+      ud = this.f32(u.length);
       const keep = 1 / (1 - dropout.p);
       for (let i = 0; i < u.length; i++) {
         const mk = dropout.rand() < dropout.p ? 0 : keep;
@@ -124,74 +115,106 @@ export class LoraTransformer {
         ud[i] = u[i]! * mk;
       }
     }
-    const h = new Float32Array(T * r);
+    const h = this.f32(T * r);
     matmulWT(h, ud, pair.a, T, nIn, r);
     const tmp = new Float32Array(T * nOut);
     matmulWT(tmp, h, pair.b, T, r, nOut);
     const s = this.lora!.scale;
     for (let i = 0; i < y.length; i++) y[i] += s * tmp[i]!;
-    cache.proj[m] = { ud, mask, h };
+    c.proj[p] = { ud, mask, h };
     return y;
   }
 
-  forward(tokens: ArrayLike<number>, dropout?: DropoutSpec): ForwardResult {
-    const { hp, tokEmbd, layers, outputNorm, output } = this.weights;
-    const T = tokens.length;
-    const E = hp.nEmbd, D = hp.headDim, H = hp.nHead, Hkv = hp.nHeadKv, F = hp.nFf;
-    const Ekv = D * Hkv, group = H / Hkv;
-    const kqScale = 1 / Math.sqrt(D);
-    const rope = ropeTables(T, D, hp.ropeBase, hp.ropeFreqScale);
-    let x = new Float32Array(T * E);
-    for (let t = 0; t < T; t++) {
+  /** Token embeddings: rows of token_embd, dequantised as llama.cpp's get_rows does. */
+  private embed(tokens: ArrayLike<number>): Float32Array {
+    const { hp, tokEmbd } = this.weights;
+    const E = hp.nEmbd;
+    const x = this.f32(tokens.length * E);
+    const bytes = new Uint8Array(this.engine.arena.memory.buffer);
+    for (let t = 0; t < tokens.length; t++) {
       const id = tokens[t]!;
       if (!(id >= 0 && id < hp.nVocab)) throw new RangeError(`token id ${id} outside the vocabulary`);
-      x.set(tokEmbd.subarray(id * E, id * E + E), t * E);
+      dequantizeBlocks(tokEmbd.type, bytes, tokEmbd.ptr + id * tokEmbd.rowBytes, E, x, t * E);
     }
+    return x;
+  }
+
+  forward(tokens: ArrayLike<number>, dropout?: DropoutSpec): ForwardResult {
+    const arena = this.engine.arena;
+    const mark = arena.mark();
+    const { hp, spec, layers, outputNorm, output } = this.weights;
+    const T = tokens.length;
+    const E = hp.nEmbd, D = hp.headDim, H = hp.nHead, Hkv = hp.nHeadKv, F = hp.nFf;
+    const Eq = H * D, Ekv = D * Hkv, group = H / Hkv;
+    const rope = ropeTables(T, hp.nRot, hp.ropeBase, hp.ropeFreqScale, this.weights.ropeFactors);
+    let x = this.embed(tokens);
     const caches: LayerCache[] = [];
     for (let l = 0; l < hp.nLayer; l++) {
       const L = layers[l]!;
-      const c: LayerCache = {
-        x, inv1: EMPTY, n1: EMPTY, q: EMPTY, k: EMPTY, v: EMPTY, probs: EMPTY, attn: EMPTY,
-        x2: EMPTY, inv2: EMPTY, n2: EMPTY, gate: EMPTY, up: EMPTY, act: EMPTY, proj: {},
-      };
-      c.n1 = new Float32Array(T * E);
+      this.packs.clear();
+      const c = { x, proj: {} } as LayerCache;
+      c.n1 = this.f32(T * E);
       c.inv1 = rmsNormForward(c.n1, x, L.attnNorm, T, E, hp.rmsEps);
-      c.q = this.project(l, 'attn_q', c.n1, T, E, E, c, dropout);
-      c.k = this.project(l, 'attn_k', c.n1, T, E, Ekv, c, dropout);
-      c.v = this.project(l, 'attn_v', c.n1, T, E, Ekv, c, dropout);
-      ropeApply(c.q, T, H, D, D, rope.cos, rope.sin, 1);
-      ropeApply(c.k, T, Hkv, D, D, rope.cos, rope.sin, 1);
-      // Causal attention; query head h reads key/value head floor(h / group), as ggml broadcasts.
-      c.probs = new Float32Array(H * T * T);
-      c.attn = new Float32Array(T * E);
-      attentionForward(c.q, c.k, c.v, c.probs, c.attn, T, E, Ekv, H, D, group, kqScale);
-      const ao = this.project(l, 'attn_output', c.attn, T, E, E, c, dropout);
-      c.x2 = new Float32Array(T * E);
+      if (spec.fusedQkv) {
+        const qkv = this.project(l, 'attn_qkv', c.n1, T, c, dropout);
+        const width = Eq + 2 * Ekv;
+        c.q = columns(qkv, T, width, 0, Eq, this.f32(T * Eq));
+        c.k = columns(qkv, T, width, Eq, Ekv, this.f32(T * Ekv));
+        c.v = columns(qkv, T, width, Eq + Ekv, Ekv, this.f32(T * Ekv));
+      } else {
+        c.q = this.project(l, 'attn_q', c.n1, T, c, dropout);
+        c.k = this.project(l, 'attn_k', c.n1, T, c, dropout);
+        c.v = this.project(l, 'attn_v', c.n1, T, c, dropout);
+      }
+      ropeApply(c.q, T, H, D, hp.nRot, rope.cos, rope.sin, 1, hp.ropeKind);
+      ropeApply(c.k, T, Hkv, D, hp.nRot, rope.cos, rope.sin, 1, hp.ropeKind);
+      c.probs = this.f32(H * T * T);
+      c.attn = this.f32(T * Eq);
+      attentionForward(c.q, c.k, c.v, c.probs, c.attn, T, Eq, Ekv, H, D, group, hp.kqScale);
+      const ao = this.project(l, 'attn_output', c.attn, T, c, dropout);
+      c.x2 = this.f32(T * E);
       for (let i = 0; i < c.x2.length; i++) c.x2[i] = x[i]! + ao[i]!;
-      c.n2 = new Float32Array(T * E);
+      c.n2 = this.f32(T * E);
       c.inv2 = rmsNormForward(c.n2, c.x2, L.ffnNorm, T, E, hp.rmsEps);
-      c.gate = this.project(l, 'ffn_gate', c.n2, T, E, F, c, dropout);
-      c.up = this.project(l, 'ffn_up', c.n2, T, E, F, c, dropout);
-      c.act = new Float32Array(T * F);
+      if (spec.fusedGateUp) {
+        const gu = this.project(l, 'ffn_up', c.n2, T, c, dropout);
+        c.gate = columns(gu, T, 2 * F, 0, F, this.f32(T * F));
+        c.up = columns(gu, T, 2 * F, F, F, this.f32(T * F));
+      } else {
+        c.gate = this.project(l, 'ffn_gate', c.n2, T, c, dropout);
+        c.up = this.project(l, 'ffn_up', c.n2, T, c, dropout);
+      }
+      c.act = this.f32(T * F);
       for (let i = 0; i < c.act.length; i++) c.act[i] = silu(c.gate[i]!) * c.up[i]!;
-      const down = this.project(l, 'ffn_down', c.act, T, F, E, c, dropout);
-      const next = new Float32Array(T * E);
+      const down = this.project(l, 'ffn_down', c.act, T, c, dropout);
+      const next = this.f32(T * E);
       for (let i = 0; i < next.length; i++) next[i] = c.x2[i]! + down[i]!;
       caches.push(c);
       x = next;
     }
-    const nf = new Float32Array(T * E);
+    this.packs.clear();
+    const nf = this.f32(T * E);
     const invf = rmsNormForward(nf, x, outputNorm, T, E, hp.rmsEps);
-    const logits = new Float32Array(T * hp.nVocab);
-    matmulWT(logits, nf, output, T, E, hp.nVocab);
-    return { T, logits, layers: caches, xf: x, invf, nf, rope };
+    const logits = this.f32(T * hp.nVocab);
+    this.engine.forward(output, this.engine.pack(nf, T, E, E, 0, output.type), logits);
+    addBias(logits, this.weights.outputBias, T, hp.nVocab);
+    return { T, logits, layers: caches, xf: x, invf, nf, rope, release: () => arena.release(mark) };
+  }
+
+  /** dx += dy·W for a frozen matrix (dy is T × W.rows). */
+  private frozenBackward(w: QuantMatrix, dy: Float32Array, T: number, dx: Float32Array): void {
+    const mark = this.engine.arena.mark();
+    this.engine.backward(w, this.engine.pack(dy, T, w.rows), dx);
+    this.engine.arena.release(mark);
   }
 
   /** Backward of one projection: LoRA grads, and the input gradient when `din` is given. */
-  private projectBack(l: number, m: LlamaModule, dy: Float32Array, T: number, nIn: number, nOut: number, c: LayerCache, din?: Float32Array): void {
-    if (din) matmulAccW(din, dy, this.weights.layers[l]!.w[m], T, nOut, nIn);
-    const pair = this.lora?.get(l, m);
-    const pc = c.proj[m];
+  private projectBack(l: number, p: Projection, dy: Float32Array, T: number, c: LayerCache, din?: Float32Array): void {
+    const w = this.weights.layers[l]!.proj[p]!;
+    const nIn = w.cols, nOut = w.rows;
+    if (din) this.frozenBackward(w, dy, T, din);
+    const pair = this.lora?.get(l, p);
+    const pc = c.proj[p];
     if (!pair || !pc) return;
     const r = this.lora!.config.rank;
     const s = this.lora!.scale;
@@ -210,53 +233,75 @@ export class LoraTransformer {
   /** Accumulates LoRA gradients from dL/dlogits (T×vocab). */
   backward(fw: ForwardResult, dlogits: Float32Array): void {
     if (!this.lora || this.lora.pairs.length === 0) return;
-    const { hp, layers, outputNorm, output } = this.weights;
+    const arena = this.engine.arena;
+    const { hp, spec, layers, outputNorm, output } = this.weights;
     const T = fw.T;
     const E = hp.nEmbd, D = hp.headDim, H = hp.nHead, Hkv = hp.nHeadKv, F = hp.nFf;
-    const Ekv = D * Hkv, group = H / Hkv;
-    const kqScale = 1 / Math.sqrt(D);
+    const Eq = H * D, Ekv = D * Hkv, group = H / Hkv;
     const lowest = this.lora.lowestLayer;
-    const dnf = new Float32Array(T * E);
-    matmulAccW(dnf, dlogits, output, T, hp.nVocab, E);
-    let dx = new Float32Array(T * E);
+    const top = arena.mark();
+    const dnf = this.f32(T * E);
+    this.frozenBackward(output, dlogits, T, dnf);
+    let dx = this.f32(T * E);
     rmsNormBackward(dx, dnf, fw.xf, outputNorm, fw.invf, T, E);
     for (let l = hp.nLayer - 1; l >= lowest; l--) {
       const c = fw.layers[l]!;
       const L = layers[l]!;
       const needInput = l > lowest;
+      const mark = arena.mark();
       // Feed-forward block: x_out = x2 + down(silu(gate)·up)
-      const dx2 = Float32Array.from(dx);
-      const dact = new Float32Array(T * F);
-      this.projectBack(l, 'ffn_down', dx, T, F, E, c, dact);
-      const dgate = new Float32Array(T * F);
-      const dup = new Float32Array(T * F);
+      const dx2 = this.f32(T * E);
+      dx2.set(dx);
+      const dact = this.f32(T * F);
+      this.projectBack(l, 'ffn_down', dx, T, c, dact);
+      const dgate = this.f32(T * F);
+      const dup = this.f32(T * F);
       for (let i = 0; i < dact.length; i++) {
         const g = c.gate[i]!;
         dup[i] = dact[i]! * silu(g);
         dgate[i] = dact[i]! * c.up[i]! * siluGrad(g);
       }
-      const dn2 = new Float32Array(T * E);
-      this.projectBack(l, 'ffn_gate', dgate, T, E, F, c, dn2);
-      this.projectBack(l, 'ffn_up', dup, T, E, F, c, dn2);
+      const dn2 = this.f32(T * E);
+      if (spec.fusedGateUp) {
+        const dgu = this.f32(T * 2 * F);
+        scatterColumns(dgu, T, 2 * F, 0, F, dgate);
+        scatterColumns(dgu, T, 2 * F, F, F, dup);
+        this.projectBack(l, 'ffn_up', dgu, T, c, dn2);
+      } else {
+        this.projectBack(l, 'ffn_gate', dgate, T, c, dn2);
+        this.projectBack(l, 'ffn_up', dup, T, c, dn2);
+      }
       rmsNormBackward(dx2, dn2, c.x2, L.ffnNorm, c.inv2, T, E);
       // Attention block: x2 = x + wo(attn)
-      const dattn = new Float32Array(T * E);
-      this.projectBack(l, 'attn_output', dx2, T, E, E, c, dattn);
-      const dq = new Float32Array(T * E);
-      const dk = new Float32Array(T * Ekv);
-      const dv = new Float32Array(T * Ekv);
-      attentionBackward(c.q, c.k, c.v, c.probs, dattn, dq, dk, dv, T, E, Ekv, H, D, group, kqScale);
+      const dattn = this.f32(T * Eq);
+      this.projectBack(l, 'attn_output', dx2, T, c, dattn);
+      const dq = this.f32(T * Eq);
+      const dk = this.f32(T * Ekv);
+      const dv = this.f32(T * Ekv);
+      attentionBackward(c.q, c.k, c.v, c.probs, dattn, dq, dk, dv, T, Eq, Ekv, H, D, group, hp.kqScale);
       // RoPE is a rotation: its gradient is the inverse rotation.
-      ropeApply(dq, T, H, D, D, fw.rope.cos, fw.rope.sin, -1);
-      ropeApply(dk, T, Hkv, D, D, fw.rope.cos, fw.rope.sin, -1);
-      const dn1 = needInput ? new Float32Array(T * E) : undefined;
-      this.projectBack(l, 'attn_q', dq, T, E, E, c, dn1);
-      this.projectBack(l, 'attn_k', dk, T, E, Ekv, c, dn1);
-      this.projectBack(l, 'attn_v', dv, T, E, Ekv, c, dn1);
+      ropeApply(dq, T, H, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);
+      ropeApply(dk, T, Hkv, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);
+      const dn1 = needInput ? this.f32(T * E) : undefined;
+      if (spec.fusedQkv) {
+        const width = Eq + 2 * Ekv;
+        const dqkv = this.f32(T * width);
+        scatterColumns(dqkv, T, width, 0, Eq, dq);
+        scatterColumns(dqkv, T, width, Eq, Ekv, dk);
+        scatterColumns(dqkv, T, width, Eq + Ekv, Ekv, dv);
+        this.projectBack(l, 'attn_qkv', dqkv, T, c, dn1);
+      } else {
+        this.projectBack(l, 'attn_q', dq, T, c, dn1);
+        this.projectBack(l, 'attn_k', dk, T, c, dn1);
+        this.projectBack(l, 'attn_v', dv, T, c, dn1);
+      }
       if (!needInput) break;
       rmsNormBackward(dx2, dn1!, c.x, L.attnNorm, c.inv1, T, E);
-      dx = dx2;
+      // Carry dx to the layer below, then free this layer's temporaries.
+      dx.set(dx2);
+      arena.release(mark);
     }
+    arena.release(top);
   }
 }
 
@@ -265,15 +310,14 @@ export class LoraTransformer {
  * selects positions that count. Returns the summed loss, the counted positions, and
  * dL/dlogits for the sum scaled by `gradScale`.
  */
-export function crossEntropy(logits: Float32Array, targets: ArrayLike<number>, weights: ArrayLike<number> | undefined, V: number, gradScale: number): { loss: number; count: number; dlogits: Float32Array } {
+export function crossEntropy(logits: Float32Array, targets: ArrayLike<number>, weights: ArrayLike<number> | undefined, V: number, gradScale: number, dlogits = new Float32Array(targets.length * V)): { loss: number; count: number; dlogits: Float32Array } {
   const T = targets.length;
-  const dlogits = new Float32Array(T * V);
   let loss = 0;
   let count = 0;
   for (let t = 0; t < T; t++) {
     const w = weights ? weights[t]! : 1;
-    if (!w) continue;
     const o = t * V;
+    if (!w) { dlogits.fill(0, o, o + V); continue; }
     let max = -Infinity;
     for (let v = 0; v < V; v++) if (logits[o + v]! > max) max = logits[o + v]!;
     let sum = 0;

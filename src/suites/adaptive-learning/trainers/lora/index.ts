@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { readDataset, tokenizeDataset } from './dataset.js';
-import { inspectLlamaFile } from './llamaWeights.js';
+import { inspectModelFile } from './model/loadModel.js';
 import { LoraTrainError } from './LoraTrainError.js';
 import { openModelTokenizer } from './modelTokenizer.js';
 import { checkAgainstModel, resolveOptions, type LoraTrainOptions } from './options.js';
@@ -15,7 +15,7 @@ export type { LoraTrainOptions } from './options.js';
 export type { LoraProgress, LoraResult } from './trainLoop.js';
 export { LoraTrainError, type LoraErrorCode } from './LoraTrainError.js';
 export { LORA_DEFAULTS } from './options.js';
-export { LLAMA_MODULES } from './llamaWeights.js';
+export { PROJECTIONS, ARCHITECTURES, TRAINABLE_TYPES } from './model/modelSpec.js';
 
 export interface LoraTrainHooks {
   onProgress?: (p: LoraProgress) => void;
@@ -32,8 +32,8 @@ function aborted(step?: number): LoraTrainError {
 /** Prepares everything that can fail fast, in the calling thread. */
 async function prepareJob(opts: LoraTrainOptions, signal?: AbortSignal): Promise<TrainJob> {
   const r = resolveOptions(opts);
-  const hp = inspectLlamaFile(r.modelPath);
-  checkAgainstModel(r, hp);
+  const spec = inspectModelFile(r.modelPath);
+  const targets = checkAgainstModel(r, spec);
   const records = await readDataset(r.dataPath);
   if (signal?.aborted) throw aborted();
   const tok = await openModelTokenizer(r.modelPath);
@@ -51,7 +51,7 @@ async function prepareJob(opts: LoraTrainOptions, signal?: AbortSignal): Promise
     targetModules: r.targetModules, seqLen: r.seqLen, batchSize: r.batchSize,
     gradientAccumulation: r.gradientAccumulation, dropout: r.dropout, seed: r.seed, data: hash.digest('hex'),
   };
-  return { opts: r, examples, fingerprint };
+  return { opts: r, targets, examples, fingerprint };
 }
 
 /**

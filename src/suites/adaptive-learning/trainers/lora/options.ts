@@ -1,7 +1,8 @@
 // Option defaults and the checks that run before any work starts.
 import { existsSync, realpathSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { LLAMA_MODULES, moduleShape, type LlamaHParams, type LlamaModule } from './llamaWeights.js';
+import { PROJECTIONS, projectionShape, type ModelSpec, type Projection } from './model/modelSpec.js';
 import { LoraTrainError } from './LoraTrainError.js';
 
 export interface LoraTrainOptions {
@@ -14,7 +15,11 @@ export interface LoraTrainOptions {
   alpha?: number;
   /** Dropout on the adapter input, 0 ≤ p < 1. Default 0. */
   dropout?: number;
-  /** Projections to adapt (GGUF names, or the PEFT names q_proj, v_proj, ...). Default attn_q, attn_v. */
+  /**
+   * Projections to adapt (GGUF names, or the PEFT names q_proj, v_proj, ...). Default attn_q, attn_v.
+   * On a model with fused attn_qkv (phi3) any of q/k/v adapts attn_qkv; with fused gate+up, ffn_gate
+   * and ffn_up adapt ffn_up: the adapter's tensors carry the names llama.cpp looks up for that model.
+   */
   targetModules?: string[];
   /** Optimizer steps. 0 exports the untrained (B = 0, no-op) adapter. Default 100. */
   steps?: number;
@@ -40,26 +45,28 @@ export interface LoraTrainOptions {
   checkpointEvery?: number;
   /** Continue from the checkpoint in checkpointDir when there is one. Default false. */
   resume?: boolean;
+  /** Threads for the matrix products (the calling thread counts). Default: the available cores. */
+  threads?: number;
   /** When set, model, data, output and checkpoint paths must lie under one of these folders. */
   allowedRoots?: string[];
 }
 
 export type ResolvedLoraOptions = Required<Omit<LoraTrainOptions, 'checkpointDir' | 'allowedRoots' | 'targetModules' | 'alpha'>> & {
   alpha: number;
-  targetModules: LlamaModule[];
+  targetModules: Projection[];
   checkpointDir?: string;
 };
 
 export const LORA_DEFAULTS = {
   rank: 8, dropout: 0, steps: 100, learningRate: 1e-3, batchSize: 1, gradientAccumulation: 1,
   maxGradNorm: 1, weightDecay: 0, seqLen: 128, seed: 42, checkpointEvery: 50, resume: false,
-  targetModules: ['attn_q', 'attn_v'] as LlamaModule[],
+  targetModules: ['attn_q', 'attn_v'] as Projection[],
 } as const;
 
-/** Hugging Face PEFT module names → llama GGUF tensor names. */
-const PEFT_NAMES: Record<string, LlamaModule> = {
-  q_proj: 'attn_q', k_proj: 'attn_k', v_proj: 'attn_v', o_proj: 'attn_output',
-  gate_proj: 'ffn_gate', up_proj: 'ffn_up', down_proj: 'ffn_down',
+/** Hugging Face PEFT module names → GGUF tensor names. */
+const PEFT_NAMES: Record<string, Projection> = {
+  q_proj: 'attn_q', k_proj: 'attn_k', v_proj: 'attn_v', o_proj: 'attn_output', qkv_proj: 'attn_qkv',
+  gate_proj: 'ffn_gate', up_proj: 'ffn_up', down_proj: 'ffn_down', gate_up_proj: 'ffn_up',
 };
 
 function bad(message: string): never {
@@ -96,8 +103,8 @@ export function resolveOptions(opts: LoraTrainOptions): ResolvedLoraOptions {
     dropout: opts.dropout ?? LORA_DEFAULTS.dropout,
     targetModules: (opts.targetModules ?? LORA_DEFAULTS.targetModules).map((m) => {
       const name = PEFT_NAMES[m] ?? m.replace(/\.weight$/, '');
-      if (!(LLAMA_MODULES as readonly string[]).includes(name)) bad(`unknown target module "${m}" (choose from ${LLAMA_MODULES.join(', ')})`);
-      return name as LlamaModule;
+      if (!(PROJECTIONS as readonly string[]).includes(name)) bad(`unknown target module "${m}" (choose from ${PROJECTIONS.join(', ')})`);
+      return name as Projection;
     }),
     steps,
     learningRate: opts.learningRate ?? LORA_DEFAULTS.learningRate,
@@ -111,6 +118,7 @@ export function resolveOptions(opts: LoraTrainOptions): ResolvedLoraOptions {
     checkpointDir: opts.checkpointDir ? resolve(opts.checkpointDir) : undefined,
     checkpointEvery: int('checkpointEvery', opts.checkpointEvery ?? LORA_DEFAULTS.checkpointEvery, 0),
     resume: opts.resume ?? LORA_DEFAULTS.resume,
+    threads: int('threads', opts.threads ?? availableParallelism(), 1),
   };
   if (new Set(r.targetModules).size !== r.targetModules.length || r.targetModules.length === 0) bad('targetModules must be a non-empty list without repeats');
   if (!(r.alpha > 0 && Number.isFinite(r.alpha))) bad('alpha must be a positive number');
@@ -139,11 +147,31 @@ export function resolveOptions(opts: LoraTrainOptions): ResolvedLoraOptions {
   return r;
 }
 
-/** Checks that depend on the model: sequence length, and rank against every adapted matrix. */
-export function checkAgainstModel(r: ResolvedLoraOptions, hp: LlamaHParams): void {
+/** The projection tensors the requested modules adapt on this model (fused ones map to their tensor). */
+export function resolveTargets(requested: readonly Projection[], spec: ModelSpec): Projection[] {
+  const out = new Set<Projection>();
+  for (const m of requested) {
+    if (m === 'attn_q' || m === 'attn_k' || m === 'attn_v' || m === 'attn_qkv') {
+      if (spec.fusedQkv) out.add('attn_qkv');
+      else if (m === 'attn_qkv') { out.add('attn_q'); out.add('attn_k'); out.add('attn_v'); }
+      else out.add(m);
+    } else if (m === 'ffn_gate' && spec.fusedGateUp) {
+      out.add('ffn_up');
+    } else {
+      out.add(m);
+    }
+  }
+  return spec.projections.filter((p) => out.has(p));
+}
+
+/** Checks that depend on the model (sequence length, rank); returns the tensors to adapt. */
+export function checkAgainstModel(r: ResolvedLoraOptions, spec: ModelSpec): Projection[] {
+  const { hp } = spec;
   if (r.seqLen > hp.nCtxTrain) bad(`seqLen ${r.seqLen} is longer than the model's context length (${hp.nCtxTrain})`);
-  for (const m of r.targetModules) {
-    const [nIn, nOut] = moduleShape(hp, m);
+  const targets = resolveTargets(r.targetModules, spec);
+  for (const m of targets) {
+    const [nIn, nOut] = projectionShape(hp, m, spec.fusedGateUp);
     if (r.rank > Math.min(nIn, nOut)) bad(`rank ${r.rank} is larger than ${m}'s smaller dimension (${Math.min(nIn, nOut)})`);
   }
+  return targets;
 }

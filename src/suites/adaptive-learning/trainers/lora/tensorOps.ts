@@ -110,10 +110,11 @@ export function rmsNormBackward(dx: Float32Array, dy: Float32Array, x: Float32Ar
 }
 
 /**
- * Cosine/sine tables for llama.cpp's "normal" RoPE (LLAMA_ROPE_TYPE_NORM): consecutive pairs
- * (x[2j], x[2j+1]) of each head rotate by pos·freqScale·base^(-2j/nRot).
+ * Cosine/sine tables for RoPE: rotary pair j of every head turns by
+ * pos·freqScale·base^(-2j/nRot) / factor[j] (factors: Llama 3.1's rope_freqs, else 1), as ggml's
+ * rope does without YaRN.
  */
-export function ropeTables(T: number, nRot: number, base: number, freqScale: number, posOffset = 0): { cos: Float32Array; sin: Float32Array } {
+export function ropeTables(T: number, nRot: number, base: number, freqScale: number, factors?: Float32Array, posOffset = 0): { cos: Float32Array; sin: Float32Array } {
   const half = nRot / 2;
   const cos = new Float32Array(T * half);
   const sin = new Float32Array(T * half);
@@ -121,28 +122,36 @@ export function ropeTables(T: number, nRot: number, base: number, freqScale: num
   for (let t = 0; t < T; t++) {
     let theta = (t + posOffset) * freqScale;
     for (let j = 0; j < half; j++) {
-      cos[t * half + j] = Math.cos(theta);
-      sin[t * half + j] = Math.sin(theta);
+      const angle = factors ? theta / factors[j]! : theta;
+      cos[t * half + j] = Math.cos(angle);
+      sin[t * half + j] = Math.sin(angle);
       theta *= thetaScale;
     }
   }
   return { cos, sin };
 }
 
-/** In-place rotation of a T×(heads·headDim) matrix; `sign` -1 applies the inverse (for backward). */
-export function ropeApply(x: Float32Array, T: number, heads: number, headDim: number, nRot: number, cos: Float32Array, sin: Float32Array, sign: 1 | -1): void {
+/**
+ * In-place rotation of the first nRot dimensions of each head of a T×(heads·headDim) matrix.
+ * 'norm' rotates neighbouring pairs (x[2j], x[2j+1]) (llama); 'neox' rotates (x[j], x[j+nRot/2])
+ * (qwen2, phi3). `sign` -1 applies the inverse rotation (the gradient of a rotation).
+ */
+export function ropeApply(x: Float32Array, T: number, heads: number, headDim: number, nRot: number, cos: Float32Array, sin: Float32Array, sign: 1 | -1, kind: 'norm' | 'neox' = 'norm'): void {
   const half = nRot / 2;
   const width = heads * headDim;
+  const step = kind === 'norm' ? 2 : 1;
+  const pair = kind === 'norm' ? 1 : half;
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < heads; h++) {
       const o = t * width + h * headDim;
       for (let j = 0; j < half; j++) {
         const c = cos[t * half + j]!;
         const s = sign * sin[t * half + j]!;
-        const a = x[o + 2 * j]!;
-        const b = x[o + 2 * j + 1]!;
-        x[o + 2 * j] = a * c - b * s;
-        x[o + 2 * j + 1] = a * s + b * c;
+        const i0 = o + j * step;
+        const a = x[i0]!;
+        const b = x[i0 + pair]!;
+        x[i0] = a * c - b * s;
+        x[i0 + pair] = a * s + b * c;
       }
     }
   }

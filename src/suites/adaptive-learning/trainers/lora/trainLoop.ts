@@ -3,7 +3,10 @@
 // checkpoints, progress, cancellation between windows.
 import { AdamW, learningRateAt } from './AdamW.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { loadLlamaWeights } from './llamaWeights.js';
+import type { MatmulEngine } from './kernels/MatmulEngine.js';
+import type { ModelWeights } from './model/loadModel.js';
+import { openModelForTraining } from './model/openModel.js';
+import type { Projection } from './model/modelSpec.js';
 import { LoraParams } from './LoraParams.js';
 import { LoraTrainError } from './LoraTrainError.js';
 import { LoraTransformer, crossEntropy } from './LoraTransformer.js';
@@ -11,12 +14,20 @@ import type { ResolvedLoraOptions } from './options.js';
 import { seededRandom } from '../../../../gguf/syntheticLlama.js';
 
 export interface LoraProgress { step: number; totalSteps: number; loss: number; tokensPerSecond: number; etaSeconds: number }
-export interface LoraResult { adapterPath: string; steps: number; initialLoss: number; finalLoss: number; tokensPerSecond: number; checkpointPath?: string }
+export interface LoraResult {
+  adapterPath: string; steps: number; initialLoss: number; finalLoss: number; tokensPerSecond: number; checkpointPath?: string;
+  /** Threads the matrix products ran on. */
+  threads: number;
+  /** Bytes of (still quantised) model weights held in memory, and the peak of all working memory. */
+  weightBytes: number; workingBytes: number;
+}
 
 export interface EncodedExample { tokens: Int32Array; weights: Uint8Array }
 
 export interface TrainJob {
   opts: ResolvedLoraOptions;
+  /** The projection tensors to adapt (after mapping onto fused tensors). */
+  targets: Projection[];
   examples: EncodedExample[];
   /** Identifies model + data for checkpoint compatibility. */
   fingerprint: Record<string, unknown>;
@@ -63,10 +74,19 @@ function windowOrder(n: number, seed: number): (k: number) => number {
 
 export async function runTraining(job: TrainJob, hooks: TrainHooks = {}): Promise<LoraResult> {
   const o = job.opts;
-  const weights = loadLlamaWeights(o.modelPath);
-  const lora = new LoraParams(weights.hp, { rank: o.rank, alpha: o.alpha, targetModules: o.targetModules });
+  const { weights, engine, dispose } = openModelForTraining(o.modelPath, o.threads);
+  try {
+    return await trainOn(job, weights, engine, hooks);
+  } finally {
+    await dispose();
+  }
+}
+
+async function trainOn(job: TrainJob, weights: ModelWeights, engine: MatmulEngine, hooks: TrainHooks): Promise<LoraResult> {
+  const o = job.opts;
+  const lora = new LoraParams(weights.hp, { rank: o.rank, alpha: o.alpha, targetModules: job.targets, fusedGateUp: weights.spec.fusedGateUp });
   lora.initialise(o.seed);
-  const model = new LoraTransformer(weights, lora);
+  const model = new LoraTransformer(weights, engine, lora);
   const optimizer = new AdamW(lora.tensors(), { learningRate: o.learningRate, weightDecay: o.weightDecay });
   const windows = makeWindows(job.examples, o.seqLen);
   if (windows.length === 0) throw new LoraTrainError('DATA_EMPTY', 'the data set has no sequence with a token to learn');
@@ -113,6 +133,7 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}): Promis
       const fw = model.forward(inputs, o.dropout > 0 ? { p: o.dropout, rand } : undefined);
       const ce = crossEntropy(fw.logits, w.tokens.subarray(1), w.weights.subarray(1), weights.hp.nVocab, 1);
       model.backward(fw, ce.dlogits);
+      fw.release();
       lossSum += ce.loss;
       counted += ce.count;
       sessionTokens += inputs.length;
@@ -145,5 +166,8 @@ export async function runTraining(job: TrainJob, hooks: TrainHooks = {}): Promis
     finalLoss: lastLoss,
     tokensPerSecond: elapsed > 0 ? sessionTokens / elapsed : 0,
     checkpointPath,
+    threads: engine.threads,
+    weightBytes: weights.weightBytes,
+    workingBytes: engine.arena.peakBytes,
   };
 }

@@ -1,0 +1,146 @@
+// Runs the frozen-weight matrix products of the trainer over several threads sharing one memory.
+//
+// Protocol: the calling thread writes a task into the control block, sets Pending to the number of
+// helper threads, bumps Generation and wakes them. Every thread (the caller included) then takes
+// work items from the NextItem counter until none are left; helpers decrement Pending when done
+// and the last one wakes the caller. Items are small (a tile of W), so a thread slowed down by
+// other work on the machine simply takes fewer of them.
+import v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { gemmModuleBytes, type GemmFn } from './gemmModule.js';
+import { Ctl, MemoryViews, Op, SCRATCH_FLOATS, runItem } from './matmulTasks.js';
+import { pack, type Packed } from './packing.js';
+import type { QuantMatrix } from './QuantMatrix.js';
+import { SharedArena } from './SharedArena.js';
+
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+let compiled: { module: WebAssembly.Module; fused: boolean } | undefined;
+
+/**
+ * Compiles the gemm kernel once per process, with fused multiply-add (relaxed SIMD) where the
+ * runtime has it: built in from V8 11.4, behind a flag that can be set at run time on Node 20.
+ */
+export function gemmModule(): { module: WebAssembly.Module; fused: boolean } {
+  if (compiled) return compiled;
+  const probe = { minPages: 1, maxPages: 65536, shared: true };
+  let bytes = gemmModuleBytes(probe, true);
+  if (!WebAssembly.validate(bytes)) {
+    try { v8.setFlagsFromString(RELAXED_FLAG); } catch { /* not settable: plain SIMD below */ }
+  }
+  if (!WebAssembly.validate(bytes)) bytes = gemmModuleBytes(probe, false);
+  compiled = { module: new WebAssembly.Module(bytes), fused: WebAssembly.validate(gemmModuleBytes(probe, true)) };
+  return compiled;
+}
+
+/** Starts a kernel thread. Node 20 workers do not inherit `--import tsx`, so tsx is registered first. */
+function startThread(data: unknown): Worker {
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./matmulWorker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true, workerData: data });
+}
+
+/** Bytes of L2-friendly f32 tile per forward item: ~256 KiB. */
+function forwardTile(cols: number): number {
+  return Math.max(8, Math.min(128, Math.floor(SCRATCH_FLOATS / cols / 8) * 8));
+}
+
+export class MatmulEngine {
+  readonly arena: SharedArena;
+  readonly threads: number;
+  readonly fusedMultiplyAdd: boolean;
+  private readonly gemm: GemmFn;
+  private readonly ctl: Int32Array;
+  private readonly views: MemoryViews;
+  private readonly workers: Worker[] = [];
+  private readonly scratch: number;
+  private failure: Error | undefined;
+
+  /** `threads` ≥ 1 counts the calling thread; threads − 1 helpers are started. */
+  constructor(arena: SharedArena, threads: number) {
+    this.arena = arena;
+    this.threads = Math.max(1, Math.floor(threads));
+    const { module, fused } = gemmModule();
+    this.fusedMultiplyAdd = fused;
+    this.gemm = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports.gemm as GemmFn;
+    const ctlPtr = arena.alloc(Ctl.Size * 4);
+    this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size);
+    this.scratch = arena.alloc(this.threads * SCRATCH_FLOATS * 4);
+    this.views = new MemoryViews(arena.memory);
+    for (let tid = 1; tid < this.threads; tid++) {
+      const w = startThread({ memory: arena.memory, module, ctlPtr, tid, generation: Atomics.load(this.ctl, Ctl.Generation) });
+      w.on('error', (err) => { this.failure = err; });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  /** Packs `src` for use as the left operand (see packing.ts). */
+  pack(src: Float32Array, rows: number, cols: number, ld = cols, c0 = 0, roundFor?: number): Packed {
+    return pack(this.arena, src, rows, cols, ld, c0, roundFor);
+  }
+
+  /** out[T×W.rows] = x·Wᵀ, x packed (already rounded for W's type). `out` has row stride W.rows. */
+  forward(w: QuantMatrix, x: Packed, out: Float32Array): void {
+    if (x.cols !== w.cols) throw new Error(`${w.name}: input has ${x.cols} columns, the matrix ${w.cols}`);
+    const tile = forwardTile(w.cols);
+    this.run(Op.Forward, w, x, out, w.rows * 4, Math.ceil(w.rows / tile), { tile });
+  }
+
+  /** dx[T×W.cols] += dy·W, dy packed (T × W.rows). */
+  backward(w: QuantMatrix, dy: Packed, dx: Float32Array): void {
+    if (dy.cols !== w.rows) throw new Error(`${w.name}: gradient has ${dy.cols} columns, the matrix ${w.rows} rows`);
+    // Column chunks must hold whole blocks; aim for a few chunks per thread.
+    const align = Math.max(8, w.blockValues);
+    const units = w.cols / align;
+    const chunkUnits = Math.max(1, Math.floor(units / (this.threads * 3)));
+    const chunkWidth = Math.min(w.cols, chunkUnits * align);
+    const chunks = Math.ceil(w.cols / chunkWidth);
+    // Too few chunks to keep every thread busy: split the rows of dx as well.
+    const splits = chunks >= this.threads * 2 ? 1 : Math.max(1, Math.min(Math.ceil(dy.rows / 4), this.threads * 2));
+    const rowSplit = Math.ceil(dy.rows / splits / 4) * 4;
+    this.run(Op.Backward, w, dy, dx, w.cols * 4, chunks * Math.ceil(dy.rows / rowSplit), { chunkWidth, chunks, rowSplit });
+  }
+
+  private run(op: Op, w: QuantMatrix, a: Packed, c: Float32Array, ldc: number, items: number,
+    extra: { tile?: number; chunkWidth?: number; chunks?: number; rowSplit?: number }): void {
+    if (this.failure) throw this.failure;
+    const ctl = this.ctl;
+    ctl[Ctl.Op] = op;
+    ctl[Ctl.WType] = w.type; ctl[Ctl.WPtr] = w.ptr; ctl[Ctl.RowBytes] = w.rowBytes;
+    ctl[Ctl.BlockValues] = w.blockValues; ctl[Ctl.BlockBytes] = w.blockBytes;
+    ctl[Ctl.Cols] = w.cols; ctl[Ctl.Rows] = w.rows; ctl[Ctl.T] = a.rows;
+    ctl[Ctl.APtr] = a.ptr; ctl[Ctl.ABlockStride] = a.blockStride; ctl[Ctl.CPtr] = c.byteOffset; ctl[Ctl.Ldc] = ldc;
+    ctl[Ctl.Tile] = extra.tile ?? 0; ctl[Ctl.ChunkWidth] = extra.chunkWidth ?? 0;
+    ctl[Ctl.Chunks] = extra.chunks ?? 0; ctl[Ctl.RowSplit] = extra.rowSplit ?? 0;
+    ctl[Ctl.ScratchBase] = this.scratch; ctl[Ctl.ScratchStride] = SCRATCH_FLOATS * 4;
+    ctl[Ctl.Items] = items;
+    Atomics.store(ctl, Ctl.NextItem, 0);
+    const helpers = this.workers.length;
+    const views = this.views.refresh();
+    if (helpers > 0 && items > 1) {
+      Atomics.store(ctl, Ctl.Pending, helpers);
+      Atomics.add(ctl, Ctl.Generation, 1);
+      Atomics.notify(ctl, Ctl.Generation);
+    }
+    for (let item = Atomics.add(ctl, Ctl.NextItem, 1); item < items; item = Atomics.add(ctl, Ctl.NextItem, 1)) {
+      runItem(ctl, item, 0, views, this.gemm);
+    }
+    if (helpers > 0 && items > 1) {
+      for (let pending = Atomics.load(ctl, Ctl.Pending); pending !== 0; pending = Atomics.load(ctl, Ctl.Pending)) {
+        Atomics.wait(ctl, Ctl.Pending, pending, 1000);
+        if (this.failure) throw this.failure;
+      }
+    }
+    if (Atomics.load(ctl, Ctl.Failed)) throw new Error('a matrix kernel thread failed (see its log line)');
+  }
+
+  /** Stops the helper threads. */
+  async dispose(): Promise<void> {
+    Atomics.store(this.ctl, Ctl.Stop, 1);
+    Atomics.add(this.ctl, Ctl.Generation, 1);
+    Atomics.notify(this.ctl, Ctl.Generation);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}

@@ -1,0 +1,63 @@
+// One shared WebAssembly memory holds everything the matrix kernels touch: the model's raw
+// (still quantised) weights, the activations of the current window, and per-thread scratch.
+// Every worker thread instantiates the kernels on this same memory, so handing a matrix to a
+// thread is handing it a byte offset.
+//
+// Allocation is a bump pointer with mark/release (stack discipline): weights and other long-lived
+// buffers first, then each window's activations above a mark that is released when the window
+// is done. The memory grows on demand; views made before a growth stay valid (shared memory
+// never moves), so callers keep the Float32Arrays they were given.
+
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB; V8 reserves address space up to the maximum without committing it. */
+const MAX_PAGES = 65536;
+const ALIGN = 64;
+
+export class SharedArena {
+  readonly memory: WebAssembly.Memory;
+  private top = 0;
+  private peak = 0;
+
+  constructor(initialBytes: number) {
+    const pages = Math.min(MAX_PAGES, Math.max(1, Math.ceil(initialBytes / PAGE)));
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+  }
+
+  /** Bytes reserved so far (the high-water mark of allocations). */
+  get peakBytes(): number { return this.peak; }
+  get capacityBytes(): number { return this.memory.buffer.byteLength; }
+
+  /** Reserves `bytes` (64-byte aligned) and returns the byte offset. */
+  alloc(bytes: number): number {
+    const ptr = Math.ceil(this.top / ALIGN) * ALIGN;
+    const end = ptr + bytes;
+    if (end > MAX_PAGES * PAGE) {
+      throw new RangeError(`the trainer needs more than 4 GiB of working memory (asked for ${(end / 2 ** 30).toFixed(2)} GiB)`);
+    }
+    const have = this.memory.buffer.byteLength;
+    // Grow by at least a quarter so a run of small allocations does not grow page by page.
+    if (end > have) this.memory.grow(Math.min(MAX_PAGES - have / PAGE, Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / PAGE / 4))));
+    this.top = end;
+    if (end > this.peak) this.peak = end;
+    return ptr;
+  }
+
+  f32(count: number): Float32Array {
+    const ptr = this.alloc(count * 4);
+    const view = new Float32Array(this.memory.buffer, ptr, count);
+    view.fill(0);
+    return view;
+  }
+
+  bytes(count: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, this.alloc(count), count);
+  }
+
+  mark(): number { return this.top; }
+  release(mark: number): void { this.top = mark; }
+}
+
+/** Byte offset of a view inside the shared memory. */
+export function ptrOf(view: ArrayBufferView): number {
+  return view.byteOffset;
+}

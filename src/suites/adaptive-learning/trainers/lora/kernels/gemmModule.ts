@@ -1,0 +1,147 @@
+/**
+ * The trainer's matrix product in WebAssembly SIMD: C (+)= A·B for f32 matrices in one shared
+ * memory, so every worker thread can run it on its own part of the same tensors.
+ *
+ *   gemm(ap, aBlockStride, b, ldb, c, ldc, m, n, k, accumulate)
+ *
+ * - A (m×k) is *packed*: rows in blocks of four, each block k groups of the four rows' values
+ *   (16 bytes per k); block i starts at ap + i·aBlockStride. Missing rows of the last block are
+ *   zeros. Packing lets one pointer walk all four rows and `load32_splat` read each lane.
+ * - B (k×n) and C (m×n) are row-major with row strides ldb and ldc in *bytes*.
+ * - accumulate ≠ 0 adds to C instead of overwriting it.
+ *
+ * Columns go in strips of `WIDE` vectors (4·WIDE floats), then 4-float strips, then single
+ * columns; each strip runs a register-blocked micro-kernel (4 rows × strip) over all of k.
+ * Everything is assembled here (../../../../../util/wasm/assembler.ts): no toolchain involved.
+ */
+import { Code, ValType, buildModule, type MemoryImport } from '../../../../../util/wasm/assembler.js';
+
+const { I32, V128 } = { I32: ValType.I32, V128: ValType.V128 };
+
+/**
+ * Vectors per row in the widest micro-kernel: 2 → 8 accumulators + 2 B vectors + 1 splat, which
+ * fits x64's 16 vector registers; 3 (16 registers) spilled and ran at half the speed.
+ */
+export const WIDE = 2;
+
+interface GemmLocals {
+  ap: number; aBlockStride: number; b: number; ldb: number; c: number; ldc: number;
+  m: number; n: number; k: number; acc: number;
+  j: number; mb: number; rows: number; p: number; q: number; kk: number; cpos: number; apBlock: number;
+}
+
+/** rows = min(4, m - mb): rows of the current block that exist. */
+function emitRows(c: Code, L: GemmLocals): void {
+  c.get(L.m).get(L.mb).i32Sub().set(L.rows)
+    .get(L.rows).i32(4).i32GtS().if().i32(4).set(L.rows).end();
+}
+
+/** Emits the micro-kernel loop over m-blocks for one strip of `nv` vectors starting at column j. */
+function emitStrip(c: Code, L: GemmLocals, nv: number, fma: boolean): void {
+  const accs = Array.from({ length: 4 * nv }, () => c.local(V128));
+  const bv = Array.from({ length: nv }, () => c.local(V128));
+  const s = c.local(V128);
+  // for (mb = 0, apBlock = ap, cpos = c + j*4; mb < m; mb += 4, ...)
+  c.i32(0).set(L.mb).get(L.ap).set(L.apBlock)
+    .get(L.c).get(L.j).i32(2).i32Shl().i32Add().set(L.cpos);
+  c.block().loop();
+  c.get(L.mb).get(L.m).i32GeS().brIf(1);
+  for (const a of accs) c.v128Zero().set(a);
+  c.get(L.apBlock).set(L.p)
+    .get(L.b).get(L.j).i32(2).i32Shl().i32Add().set(L.q)
+    .get(L.k).set(L.kk);
+  c.block().get(L.kk).i32Eqz().brIf(0).loop();
+  for (let v = 0; v < nv; v++) c.get(L.q).v128Load(16 * v).set(bv[v]!);
+  for (let r = 0; r < 4; r++) {
+    c.get(L.p).v128Load32Splat(4 * r).set(s);
+    for (let v = 0; v < nv; v++) {
+      const a = accs[r * nv + v]!;
+      if (fma) c.get(s).get(bv[v]!).get(a).f32x4RelaxedMadd().set(a);
+      else c.get(a).get(s).get(bv[v]!).f32x4Mul().f32x4Add().set(a);
+    }
+  }
+  c.inc(L.p, 16).get(L.q).get(L.ldb).i32Add().set(L.q)
+    .get(L.kk).i32(1).i32Sub().tee(L.kk).brIf(0);
+  c.end().end(); // loop, block
+  // rows = min(4, m - mb)
+  emitRows(c, L);
+  for (let r = 0; r < 4; r++) {
+    if (r > 0) c.get(L.rows).i32(r).i32GtS().if();
+    for (let v = 0; v < nv; v++) {
+      const a = accs[r * nv + v]!;
+      c.get(L.acc).if()
+        .get(L.cpos).get(a).get(L.cpos).v128Load(16 * v).f32x4Add().v128Store(16 * v)
+        .else()
+        .get(L.cpos).get(a).v128Store(16 * v)
+        .end();
+    }
+    c.get(L.cpos).get(L.ldc).i32Add().set(L.cpos);
+    if (r > 0) c.end();
+  }
+  // cpos advanced by `rows` rows; move it to the next block's first row.
+  c.get(L.cpos).get(L.ldc).i32(4).get(L.rows).i32Sub().i32Mul().i32Add().set(L.cpos);
+  c.inc(L.mb, 4).get(L.apBlock).get(L.aBlockStride).i32Add().set(L.apBlock);
+  c.br(0).end().end();
+}
+
+/** Single columns: one v128 accumulator holds the four rows of a block (A is packed by k). */
+function emitColumn(c: Code, L: GemmLocals): void {
+  const acc = c.local(V128);
+  c.i32(0).set(L.mb).get(L.ap).set(L.apBlock)
+    .get(L.c).get(L.j).i32(2).i32Shl().i32Add().set(L.cpos);
+  c.block().loop();
+  c.get(L.mb).get(L.m).i32GeS().brIf(1);
+  c.v128Zero().set(acc).get(L.apBlock).set(L.p)
+    .get(L.b).get(L.j).i32(2).i32Shl().i32Add().set(L.q)
+    .get(L.k).set(L.kk);
+  c.block().get(L.kk).i32Eqz().brIf(0).loop();
+  c.get(acc).get(L.p).v128Load().get(L.q).v128Load32Splat().f32x4Mul().f32x4Add().set(acc);
+  c.inc(L.p, 16).get(L.q).get(L.ldb).i32Add().set(L.q)
+    .get(L.kk).i32(1).i32Sub().tee(L.kk).brIf(0);
+  c.end().end();
+  emitRows(c, L);
+  for (let r = 0; r < 4; r++) {
+    if (r > 0) c.get(L.rows).i32(r).i32GtS().if();
+    c.get(L.acc).if()
+      .get(L.cpos).get(acc).f32x4ExtractLane(r).get(L.cpos).f32Load().f32Add().f32Store()
+      .else()
+      .get(L.cpos).get(acc).f32x4ExtractLane(r).f32Store()
+      .end();
+    c.get(L.cpos).get(L.ldc).i32Add().set(L.cpos);
+    if (r > 0) c.end();
+  }
+  c.get(L.cpos).get(L.ldc).i32(4).get(L.rows).i32Sub().i32Mul().i32Add().set(L.cpos);
+  c.inc(L.mb, 4).get(L.apBlock).get(L.aBlockStride).i32Add().set(L.apBlock);
+  c.br(0).end().end();
+}
+
+function gemmFunction(wide: number, fma: boolean): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const L: GemmLocals = {
+    ap: 0, aBlockStride: 1, b: 2, ldb: 3, c: 4, ldc: 5, m: 6, n: 7, k: 8, acc: 9,
+    j: c.local(I32), mb: c.local(I32), rows: c.local(I32), p: c.local(I32), q: c.local(I32),
+    kk: c.local(I32), cpos: c.local(I32), apBlock: c.local(I32),
+  };
+  c.i32(0).set(L.j);
+  // Strips of `wide` vectors, then of one vector, then single columns.
+  for (const nv of [wide, 1]) {
+    const width = 4 * nv;
+    c.block().loop();
+    c.get(L.j).i32(width).i32Add().get(L.n).i32GtS().brIf(1);
+    emitStrip(c, L, nv, fma);
+    c.inc(L.j, width).br(0).end().end();
+  }
+  c.block().loop();
+  c.get(L.j).get(L.n).i32GeS().brIf(1);
+  emitColumn(c, L);
+  c.inc(L.j, 1).br(0).end().end();
+  return c;
+}
+
+export type GemmFn = (ap: number, aBlockStride: number, b: number, ldb: number, c: number, ldc: number,
+  m: number, n: number, k: number, accumulate: number) => void;
+
+/** Module bytes for a memory of at least `minPages` (shared when `shared`). */
+export function gemmModuleBytes(memory: MemoryImport, fma: boolean, wide = WIDE): Uint8Array<ArrayBuffer> {
+  return buildModule([{ name: 'gemm', code: gemmFunction(wide, fma) }], memory);
+}

@@ -1,0 +1,77 @@
+// The two matrix products of a frozen quantised weight W (rows × cols), cut into work items that
+// any thread can take: each item dequantises a tile of W into its thread's scratch (f32) and runs
+// the WebAssembly gemm on it, so W is never held in f32 as a whole.
+//
+//   forward   y[T×rows]  = x̂[T×cols] · Wᵀ        items: tiles of W's rows (columns of y)
+//   backward dx[T×cols] += dy[T×rows] · W         items: column chunks of dx × row splits of T
+//
+// x̂ and dy arrive packed (see packing.ts); y and dx are row-major f32 in the shared memory.
+import type { GemmFn } from './gemmModule.js';
+import { dequantizeBlocks } from './blockCodec.js';
+
+/** Layout of the control block every thread reads (Int32 slots). */
+export const enum Ctl {
+  Generation = 0, Pending = 1, NextItem = 2, Items = 3, Op = 4,
+  WType = 5, WPtr = 6, RowBytes = 7, BlockValues = 8, BlockBytes = 9, Cols = 10, Rows = 11,
+  T = 12, APtr = 13, ABlockStride = 14, CPtr = 15, Ldc = 16, Tile = 17, ChunkWidth = 18,
+  Chunks = 19, RowSplit = 20, ScratchBase = 21, ScratchStride = 22, Stop = 23, Failed = 24,
+  Size = 32,
+}
+
+export const enum Op { Forward = 1, Backward = 2 }
+
+/** Floats of scratch per thread: the f32 tile of W one item works on. */
+export const SCRATCH_FLOATS = 64 * 1024;
+
+/** Views of the shared memory for one thread; refreshed when the memory has grown. */
+export class MemoryViews {
+  u8!: Uint8Array;
+  f32!: Float32Array;
+  private length = -1;
+  constructor(private readonly memory: WebAssembly.Memory) { this.refresh(); }
+  refresh(): this {
+    const buf = this.memory.buffer;
+    if (buf.byteLength !== this.length) {
+      this.length = buf.byteLength;
+      this.u8 = new Uint8Array(buf);
+      this.f32 = new Float32Array(buf);
+    }
+    return this;
+  }
+}
+
+/** Runs work item `item` of the task described in `ctl` on thread `tid`. */
+export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryViews, gemm: GemmFn): void {
+  const u = (i: Ctl): number => ctl[i]! >>> 0;
+  const type = u(Ctl.WType), wPtr = u(Ctl.WPtr), rowBytes = u(Ctl.RowBytes);
+  const blockValues = u(Ctl.BlockValues), blockBytes = u(Ctl.BlockBytes);
+  const cols = u(Ctl.Cols), rows = u(Ctl.Rows), T = u(Ctl.T);
+  const aPtr = u(Ctl.APtr), aStride = u(Ctl.ABlockStride), cPtr = u(Ctl.CPtr), ldc = u(Ctl.Ldc);
+  const scratch = u(Ctl.ScratchBase) + tid * u(Ctl.ScratchStride);
+  const { u8, f32 } = mem;
+  if (u(Ctl.Op) === Op.Forward) {
+    // Tile of W's rows [o0, o0+n), dequantised transposed: scratch[k][j] = W[o0+j][k].
+    const tile = u(Ctl.Tile);
+    const o0 = item * tile;
+    const n = Math.min(tile, rows - o0);
+    for (let j = 0; j < n; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes, cols, f32, scratch / 4 + j, n);
+    gemm(aPtr, aStride, scratch, n * 4, cPtr + o0 * 4, ldc, T, n, cols, 0);
+    return;
+  }
+  // Backward: column chunk c (of width cw, block aligned) × row split r of the T rows.
+  const chunks = u(Ctl.Chunks), cw = u(Ctl.ChunkWidth), rowSplit = u(Ctl.RowSplit);
+  const c = item % chunks;
+  const r = Math.floor(item / chunks);
+  const c0 = c * cw;
+  const w = Math.min(cw, cols - c0);
+  const r0 = r * rowSplit;
+  const m = Math.min(rowSplit, T - r0);
+  if (m <= 0) return;
+  const srcSkip = (c0 / blockValues) * blockBytes;
+  const h = Math.max(1, Math.min(rows, Math.floor(SCRATCH_FLOATS / w)));
+  for (let o0 = 0; o0 < rows; o0 += h) {
+    const k = Math.min(h, rows - o0);
+    for (let j = 0; j < k; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes + srcSkip, w, f32, scratch / 4 + j * w, 1);
+    gemm(aPtr + (r0 / 4) * aStride + o0 * 16, aStride, scratch, w * 4, cPtr + r0 * ldc + c0 * 4, ldc, m, w, k, 1);
+  }
+}

@@ -1,0 +1,31 @@
+// A matrix-kernel thread: waits on the control block, takes work items until none are left,
+// reports done, waits for the next task. See MatmulEngine.ts for the protocol.
+import { workerData } from 'node:worker_threads';
+import type { GemmFn } from './gemmModule.js';
+import { Ctl, MemoryViews, runItem } from './matmulTasks.js';
+
+interface Input { memory: WebAssembly.Memory; module: WebAssembly.Module; ctlPtr: number; tid: number; generation: number }
+const { memory, module, ctlPtr, tid, generation } = workerData as Input;
+const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm as GemmFn;
+const ctl = new Int32Array(memory.buffer, ctlPtr, Ctl.Size);
+const views = new MemoryViews(memory);
+// The generation when this thread was started, not now: a task posted while the thread was still
+// starting must not be missed.
+let seen = generation;
+
+for (;;) {
+  Atomics.wait(ctl, Ctl.Generation, seen);
+  seen = Atomics.load(ctl, Ctl.Generation);
+  if (Atomics.load(ctl, Ctl.Stop)) break;
+  views.refresh();
+  const items = ctl[Ctl.Items]!;
+  try {
+    for (let item = Atomics.add(ctl, Ctl.NextItem, 1); item < items; item = Atomics.add(ctl, Ctl.NextItem, 1)) {
+      runItem(ctl, item, tid, views, gemm);
+    }
+  } catch (err) {
+    Atomics.store(ctl, Ctl.Failed, 1);
+    console.error(`matrix kernel thread ${tid} failed: ${(err as Error).stack ?? err}`);
+  }
+  if (Atomics.sub(ctl, Ctl.Pending, 1) === 1) Atomics.notify(ctl, Ctl.Pending);
+}

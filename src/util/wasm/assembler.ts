@@ -1,0 +1,158 @@
+/**
+ * A very small WebAssembly assembler: enough to write numeric kernels (loops, i32 arithmetic,
+ * f32 and 128-bit SIMD loads/stores/arithmetic) as TypeScript that emits the binary format
+ * directly. Kernels built this way need no toolchain at install time and no binary in the repo.
+ *
+ * `Code` is a byte-code builder with one method per instruction used; `buildModule` wraps
+ * functions into a module that imports one memory (optionally shared, for worker threads).
+ */
+
+export const enum ValType { I32 = 0x7f, F32 = 0x7d, V128 = 0x7b }
+
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const name = (s: string): number[] => [...uleb(Buffer.byteLength(s)), ...Buffer.from(s, 'utf8')];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+
+/** Byte-code of one function body. Locals are numbered after the parameters. */
+export class Code {
+  readonly bytes: number[] = [];
+  private readonly locals: ValType[] = [];
+
+  constructor(readonly params: ValType[]) {}
+
+  /** Declares a local and returns its index. */
+  local(type: ValType): number {
+    this.locals.push(type);
+    return this.params.length + this.locals.length - 1;
+  }
+
+  private op(...b: number[]): this { this.bytes.push(...b); return this; }
+  private simd(code: number, ...rest: number[]): this { return this.op(0xfd, ...uleb(code), ...rest); }
+
+  // Control flow: `block`/`loop` take no values and leave none (block type 0x40).
+  block(): this { return this.op(0x02, 0x40); }
+  loop(): this { return this.op(0x03, 0x40); }
+  if(): this { return this.op(0x04, 0x40); }
+  else(): this { return this.op(0x05); }
+  end(): this { return this.op(0x0b); }
+  br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
+  brIf(depth: number): this { return this.op(0x0d, ...uleb(depth)); }
+
+  get(i: number): this { return this.op(0x20, ...uleb(i)); }
+  set(i: number): this { return this.op(0x21, ...uleb(i)); }
+  tee(i: number): this { return this.op(0x22, ...uleb(i)); }
+
+  i32(n: number): this { return this.op(0x41, ...sleb(n | 0)); }
+  i32Load(offset = 0): this { return this.op(0x28, 2, ...uleb(offset)); }
+  i32Store(offset = 0): this { return this.op(0x36, 2, ...uleb(offset)); }
+  i32Load8u(offset = 0): this { return this.op(0x2d, 0, ...uleb(offset)); }
+  i32Load16u(offset = 0): this { return this.op(0x2f, 1, ...uleb(offset)); }
+  i32Eqz(): this { return this.op(0x45); }
+  i32Eq(): this { return this.op(0x46); }
+  i32Ne(): this { return this.op(0x47); }
+  i32LtS(): this { return this.op(0x48); }
+  i32LtU(): this { return this.op(0x49); }
+  i32GtS(): this { return this.op(0x4a); }
+  i32GeS(): this { return this.op(0x4e); }
+  i32LeS(): this { return this.op(0x4c); }
+  i32Add(): this { return this.op(0x6a); }
+  i32Sub(): this { return this.op(0x6b); }
+  i32Mul(): this { return this.op(0x6c); }
+  i32And(): this { return this.op(0x71); }
+  i32Or(): this { return this.op(0x72); }
+  i32Shl(): this { return this.op(0x74); }
+  i32ShrU(): this { return this.op(0x76); }
+
+  f32Load(offset = 0): this { return this.op(0x2a, 2, ...uleb(offset)); }
+  f32Store(offset = 0): this { return this.op(0x38, 2, ...uleb(offset)); }
+  f32Const(v: number): this {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(v);
+    return this.op(0x43, ...b);
+  }
+  f32Add(): this { return this.op(0x92); }
+  f32Sub(): this { return this.op(0x93); }
+  f32Mul(): this { return this.op(0x94); }
+
+  /** v128.load with natural 16-byte alignment hint (unaligned addresses still work). */
+  v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
+  v128Load32Splat(offset = 0): this { return this.simd(0x09, 2, ...uleb(offset)); }
+  v128Store(offset = 0): this { return this.simd(0x0b, 4, ...uleb(offset)); }
+  v128Zero(): this { return this.simd(0x0c, ...new Array(16).fill(0)); }
+  f32x4Splat(): this { return this.simd(0x13); }
+  f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
+  f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Sub(): this { return this.simd(0xe5); }
+  f32x4Mul(): this { return this.simd(0xe6); }
+  /** Relaxed SIMD a·b + c (one fused multiply-add where the CPU has one). */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
+
+  /** Adds `delta` to i32 local `i`. */
+  inc(i: number, delta: number): this { return this.get(i).i32(delta).i32Add().set(i); }
+
+  /** Encoded body: local declarations (run-length by type), code, end. */
+  encode(): number[] {
+    const groups: number[][] = [];
+    for (const t of this.locals) {
+      const last = groups[groups.length - 1];
+      if (last && last[1] === t) last[0]!++;
+      else groups.push([1, t]);
+    }
+    const body = [...vec(groups.map(([n, t]) => [...uleb(n!), t!])), ...this.bytes, 0x0b];
+    return [...uleb(body.length), ...body];
+  }
+}
+
+export interface WasmFunction {
+  name: string;
+  code: Code;
+}
+
+export interface MemoryImport {
+  /** Pages (64 KiB) the imported memory has at least. */
+  minPages: number;
+  /** Maximum pages; required for shared memory. */
+  maxPages?: number;
+  shared?: boolean;
+}
+
+/** A module importing `env.memory` and exporting the given functions (none return a value). */
+export function buildModule(functions: WasmFunction[], memory: MemoryImport): Uint8Array<ArrayBuffer> {
+  const types = functions.map((f) => [0x60, ...vec(f.code.params.map((p) => [p])), 0]);
+  const limits = memory.maxPages === undefined
+    ? [0x00, ...uleb(memory.minPages)]
+    : [memory.shared ? 0x03 : 0x01, ...uleb(memory.minPages), ...uleb(memory.maxPages)];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(functions.map((f) => f.code.encode()))),
+  ];
+  return new Uint8Array(bytes);
+}
