@@ -9,13 +9,12 @@
 // attention are small and run in this thread.
 import { activationClassOf } from './kernels/blockCodec.js';
 import type { MatmulEngine } from './kernels/MatmulEngine.js';
-import type { Packed } from './kernels/packing.js';
+import type { Transposed } from './kernels/packing.js';
 import type { QuantMatrix } from './kernels/QuantMatrix.js';
 import { dequantizeBlocks } from './kernels/blockCodec.js';
 import type { LoraParams } from './LoraParams.js';
 import type { ModelWeights } from './model/loadModel.js';
 import type { Projection } from './model/modelSpec.js';
-import { attentionBackward, attentionForward } from './attention.js';
 import {
   matmulAccW, matmulWT, outerAcc, rmsNormBackward, rmsNormForward, ropeApply, ropeTables, silu, siluGrad,
 } from './tensorOps.js';
@@ -51,16 +50,16 @@ export interface ForwardResult {
 
 export interface DropoutSpec { p: number; rand: () => number }
 
-/** Packed inputs of the current layer, one per activation rounding (q, k, v share one). */
+/** Prepared inputs of the current layer, one per activation rounding (q, k, v share one). */
 class PackCache {
-  private readonly packs = new Map<Float32Array, Map<number, Packed>>();
+  private readonly packs = new Map<Float32Array, Map<number, Transposed>>();
   constructor(private readonly engine: MatmulEngine) {}
-  get(x: Float32Array, T: number, cols: number, weightType: number): Packed {
+  get(x: Float32Array, T: number, cols: number, weightType: number): Transposed {
     let byClass = this.packs.get(x);
     if (!byClass) this.packs.set(x, (byClass = new Map()));
     const cls = activationClassOf(weightType);
     let p = byClass.get(cls);
-    if (!p) byClass.set(cls, (p = this.engine.pack(x, T, cols, cols, 0, weightType)));
+    if (!p) byClass.set(cls, (p = this.engine.transposeInput(x, T, cols, weightType)));
     return p;
   }
   clear(): void { this.packs.clear(); }
@@ -145,7 +144,7 @@ export class LoraTransformer {
     const { hp, spec, layers, outputNorm, output } = this.weights;
     const T = tokens.length;
     const E = hp.nEmbd, D = hp.headDim, H = hp.nHead, Hkv = hp.nHeadKv, F = hp.nFf;
-    const Eq = H * D, Ekv = D * Hkv, group = H / Hkv;
+    const Eq = H * D, Ekv = D * Hkv;
     const rope = ropeTables(T, hp.nRot, hp.ropeBase, hp.ropeFreqScale, this.weights.ropeFactors);
     let x = this.embed(tokens);
     const caches: LayerCache[] = [];
@@ -170,7 +169,10 @@ export class LoraTransformer {
       ropeApply(c.k, T, Hkv, D, hp.nRot, rope.cos, rope.sin, 1, hp.ropeKind);
       c.probs = this.f32(H * T * T);
       c.attn = this.f32(T * Eq);
-      attentionForward(c.q, c.k, c.v, c.probs, c.attn, T, Eq, Ekv, H, D, group, hp.kqScale);
+      this.engine.attention(false, {
+        T, H, Hkv, D, q: c.q.byteOffset, k: c.k.byteOffset, v: c.v.byteOffset, probs: c.probs.byteOffset,
+        o: c.attn.byteOffset, dq: 0, dk: 0, dv: 0, scale: hp.kqScale,
+      });
       const ao = this.project(l, 'attn_output', c.attn, T, c, dropout);
       c.x2 = this.f32(T * E);
       for (let i = 0; i < c.x2.length; i++) c.x2[i] = x[i]! + ao[i]!;
@@ -196,7 +198,7 @@ export class LoraTransformer {
     const nf = this.f32(T * E);
     const invf = rmsNormForward(nf, x, outputNorm, T, E, hp.rmsEps);
     const logits = this.f32(T * hp.nVocab);
-    this.engine.forward(output, this.engine.pack(nf, T, E, E, 0, output.type), logits);
+    this.engine.forward(output, this.engine.transposeInput(nf, T, E, output.type), logits);
     addBias(logits, this.weights.outputBias, T, hp.nVocab);
     return { T, logits, layers: caches, xf: x, invf, nf, rope, release: () => arena.release(mark) };
   }
@@ -237,7 +239,7 @@ export class LoraTransformer {
     const { hp, spec, layers, outputNorm, output } = this.weights;
     const T = fw.T;
     const E = hp.nEmbd, D = hp.headDim, H = hp.nHead, Hkv = hp.nHeadKv, F = hp.nFf;
-    const Eq = H * D, Ekv = D * Hkv, group = H / Hkv;
+    const Eq = H * D, Ekv = D * Hkv;
     const lowest = this.lora.lowestLayer;
     const top = arena.mark();
     const dnf = this.f32(T * E);
@@ -278,7 +280,10 @@ export class LoraTransformer {
       const dq = this.f32(T * Eq);
       const dk = this.f32(T * Ekv);
       const dv = this.f32(T * Ekv);
-      attentionBackward(c.q, c.k, c.v, c.probs, dattn, dq, dk, dv, T, Eq, Ekv, H, D, group, hp.kqScale);
+      this.engine.attention(true, {
+        T, H, Hkv, D, q: c.q.byteOffset, k: c.k.byteOffset, v: c.v.byteOffset, probs: c.probs.byteOffset,
+        o: dattn.byteOffset, dq: dq.byteOffset, dk: dk.byteOffset, dv: dv.byteOffset, scale: hp.kqScale,
+      });
       // RoPE is a rotation: its gradient is the inverse rotation.
       ropeApply(dq, T, H, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);
       ropeApply(dk, T, Hkv, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);

@@ -8,8 +8,9 @@
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { gemmModuleBytes, type GemmFn } from './gemmModule.js';
-import { Ctl, MemoryViews, Op, SCRATCH_FLOATS, runItem } from './matmulTasks.js';
-import { pack, type Packed } from './packing.js';
+import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
+import { Ctl, MemoryViews, Op, TILE_FLOATS, runItem } from './matmulTasks.js';
+import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
 import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
 
@@ -40,9 +41,9 @@ function startThread(data: unknown): Worker {
   return new Worker(boot, { eval: true, workerData: data });
 }
 
-/** Bytes of L2-friendly f32 tile per forward item: ~256 KiB. */
+/** Rows of W per forward item: an f32 tile of ~256 KiB (L2-sized), a multiple of 8. */
 function forwardTile(cols: number): number {
-  return Math.max(8, Math.min(128, Math.floor(SCRATCH_FLOATS / cols / 8) * 8));
+  return Math.max(8, Math.min(128, Math.floor(TILE_FLOATS / cols / 8) * 8));
 }
 
 export class MatmulEngine {
@@ -54,10 +55,14 @@ export class MatmulEngine {
   private readonly views: MemoryViews;
   private readonly workers: Worker[] = [];
   private readonly scratch: number;
+  private readonly scratchFloats: number;
   private failure: Error | undefined;
 
-  /** `threads` ≥ 1 counts the calling thread; threads − 1 helpers are started. */
-  constructor(arena: SharedArena, threads: number) {
+  /**
+   * `threads` ≥ 1 counts the calling thread; threads − 1 helpers are started. `maxTokens` is the
+   * longest sequence the engine will see (it sizes each thread's scratch).
+   */
+  constructor(arena: SharedArena, threads: number, readonly maxTokens = 512) {
     this.arena = arena;
     this.threads = Math.max(1, Math.floor(threads));
     const { module, fused } = gemmModule();
@@ -65,7 +70,10 @@ export class MatmulEngine {
     this.gemm = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports.gemm as GemmFn;
     const ctlPtr = arena.alloc(Ctl.Size * 4);
     this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size);
-    this.scratch = arena.alloc(this.threads * SCRATCH_FLOATS * 4);
+    // A forward tile (≤ TILE_FLOATS) plus its yᵀ result (≤ 128 rows × maxTokens), or one head's
+    // attention work (heads of up to 256 values).
+    this.scratchFloats = Math.max(TILE_FLOATS + 128 * maxTokens, attentionScratchFloats(maxTokens, 256));
+    this.scratch = arena.alloc(this.threads * this.scratchFloats * 4);
     this.views = new MemoryViews(arena.memory);
     for (let tid = 1; tid < this.threads; tid++) {
       const w = startThread({ memory: arena.memory, module, ctlPtr, tid, generation: Atomics.load(this.ctl, Ctl.Generation) });
@@ -75,16 +83,22 @@ export class MatmulEngine {
     }
   }
 
-  /** Packs `src` for use as the left operand (see packing.ts). */
-  pack(src: Float32Array, rows: number, cols: number, ld = cols, c0 = 0, roundFor?: number): Packed {
-    return pack(this.arena, src, rows, cols, ld, c0, roundFor);
+  /** Packs `src` for use as the left operand of backward (see packing.ts). */
+  pack(src: Float32Array, rows: number, cols: number, ld = cols, c0 = 0): Packed {
+    return pack(this.arena, src, rows, cols, ld, c0);
   }
 
-  /** out[T×W.rows] = x·Wᵀ, x packed (already rounded for W's type). `out` has row stride W.rows. */
-  forward(w: QuantMatrix, x: Packed, out: Float32Array): void {
+  /** The input of forward: x (T × cols) rounded for weight type `roundFor`, transposed. */
+  transposeInput(x: Float32Array, T: number, cols: number, roundFor?: number): Transposed {
+    return transposeRounded(this.arena, x, T, cols, roundFor);
+  }
+
+  /** out[T×W.rows] = x·Wᵀ (x given by transposeInput). `out` has row stride W.rows. */
+  forward(w: QuantMatrix, x: Transposed, out: Float32Array): void {
     if (x.cols !== w.cols) throw new Error(`${w.name}: input has ${x.cols} columns, the matrix ${w.cols}`);
+    if (x.rows > this.maxTokens) throw new Error(`${x.rows} tokens is more than the ${this.maxTokens} this engine was sized for`);
     const tile = forwardTile(w.cols);
-    this.run(Op.Forward, w, x, out, w.rows * 4, Math.ceil(w.rows / tile), { tile });
+    this.run(Op.Forward, w, { ptr: x.ptr, rows: x.rows, cols: x.cols, blockStride: 0 }, out, w.rows * 4, Math.ceil(w.rows / tile), { tile });
   }
 
   /** dx[T×W.cols] += dy·W, dy packed (T × W.rows). */
@@ -102,18 +116,39 @@ export class MatmulEngine {
     this.run(Op.Backward, w, dy, dx, w.cols * 4, chunks * Math.ceil(dy.rows / rowSplit), { chunkWidth, chunks, rowSplit });
   }
 
+  /**
+   * Causal attention forward (writes probs and o) or backward (o holds dO; adds into dq, dk, dv,
+   * which the caller zeroes), spread over heads / key-value groups.
+   */
+  attention(backward: boolean, a: AttentionArgs): void {
+    if (a.T > this.maxTokens) throw new Error(`${a.T} tokens is more than the ${this.maxTokens} this engine was sized for`);
+    if (a.D > 256) throw new Error(`attention heads of ${a.D} values are larger than the 256 supported`);
+    const ctl = this.ctl;
+    ctl[Ctl.T] = a.T; ctl[Ctl.AttH] = a.H; ctl[Ctl.AttHkv] = a.Hkv; ctl[Ctl.AttD] = a.D;
+    ctl[Ctl.AttQ] = a.q; ctl[Ctl.AttK] = a.k; ctl[Ctl.AttV] = a.v; ctl[Ctl.AttProbs] = a.probs; ctl[Ctl.AttO] = a.o;
+    ctl[Ctl.AttDq] = a.dq; ctl[Ctl.AttDk] = a.dk; ctl[Ctl.AttDv] = a.dv;
+    new Float32Array(ctl.buffer, ctl.byteOffset + Ctl.AttScale * 4, 1)[0] = a.scale;
+    this.dispatch(backward ? Op.AttentionBackward : Op.AttentionForward, backward ? a.Hkv : a.H);
+  }
+
   private run(op: Op, w: QuantMatrix, a: Packed, c: Float32Array, ldc: number, items: number,
     extra: { tile?: number; chunkWidth?: number; chunks?: number; rowSplit?: number }): void {
-    if (this.failure) throw this.failure;
     const ctl = this.ctl;
-    ctl[Ctl.Op] = op;
     ctl[Ctl.WType] = w.type; ctl[Ctl.WPtr] = w.ptr; ctl[Ctl.RowBytes] = w.rowBytes;
     ctl[Ctl.BlockValues] = w.blockValues; ctl[Ctl.BlockBytes] = w.blockBytes;
     ctl[Ctl.Cols] = w.cols; ctl[Ctl.Rows] = w.rows; ctl[Ctl.T] = a.rows;
     ctl[Ctl.APtr] = a.ptr; ctl[Ctl.ABlockStride] = a.blockStride; ctl[Ctl.CPtr] = c.byteOffset; ctl[Ctl.Ldc] = ldc;
     ctl[Ctl.Tile] = extra.tile ?? 0; ctl[Ctl.ChunkWidth] = extra.chunkWidth ?? 0;
     ctl[Ctl.Chunks] = extra.chunks ?? 0; ctl[Ctl.RowSplit] = extra.rowSplit ?? 0;
-    ctl[Ctl.ScratchBase] = this.scratch; ctl[Ctl.ScratchStride] = SCRATCH_FLOATS * 4;
+    this.dispatch(op, items);
+  }
+
+  /** Hands `items` work items of the task in the control block to every thread, this one included. */
+  private dispatch(op: Op, items: number): void {
+    if (this.failure) throw this.failure;
+    const ctl = this.ctl;
+    ctl[Ctl.Op] = op;
+    ctl[Ctl.ScratchBase] = this.scratch; ctl[Ctl.ScratchStride] = this.scratchFloats * 4;
     ctl[Ctl.Items] = items;
     Atomics.store(ctl, Ctl.NextItem, 0);
     const helpers = this.workers.length;

@@ -2,12 +2,16 @@
 // any thread can take: each item dequantises a tile of W into its thread's scratch (f32) and runs
 // the WebAssembly gemm on it, so W is never held in f32 as a whole.
 //
-//   forward   y[T×rows]  = x̂[T×cols] · Wᵀ        items: tiles of W's rows (columns of y)
+//   forward   yᵀ[rows×T] = W · x̂ᵀ[cols×T]        items: tiles of W's rows (columns of y)
 //   backward dx[T×cols] += dy[T×rows] · W         items: column chunks of dx × row splits of T
 //
-// x̂ and dy arrive packed (see packing.ts); y and dx are row-major f32 in the shared memory.
+// Forward dequantises a tile of W straight into the packed layout (four rows interleaved, so the
+// writes are 16 bytes apart) and multiplies it by the transposed input; the small yᵀ tile is then
+// transposed into y. Backward dequantises row-major tiles of W (contiguous writes) and takes dy
+// packed (see packing.ts). y and dx are row-major f32 in the shared memory.
 import type { GemmFn } from './gemmModule.js';
 import { dequantizeBlocks } from './blockCodec.js';
+import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
 
 /** Layout of the control block every thread reads (Int32 slots). */
 export const enum Ctl {
@@ -15,13 +19,27 @@ export const enum Ctl {
   WType = 5, WPtr = 6, RowBytes = 7, BlockValues = 8, BlockBytes = 9, Cols = 10, Rows = 11,
   T = 12, APtr = 13, ABlockStride = 14, CPtr = 15, Ldc = 16, Tile = 17, ChunkWidth = 18,
   Chunks = 19, RowSplit = 20, ScratchBase = 21, ScratchStride = 22, Stop = 23, Failed = 24,
-  Size = 32,
+  // Attention tasks (T in Ctl.T).
+  AttH = 25, AttHkv = 26, AttD = 27, AttQ = 28, AttK = 29, AttV = 30, AttProbs = 31, AttO = 32,
+  AttDq = 33, AttDk = 34, AttDv = 35, AttScale = 36,
+  Size = 40,
 }
 
-export const enum Op { Forward = 1, Backward = 2 }
+export const enum Op { Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4 }
 
-/** Floats of scratch per thread: the f32 tile of W one item works on. */
-export const SCRATCH_FLOATS = 64 * 1024;
+/** The attention arguments stored in the control block (the scale as float bits). */
+export function attentionArgs(ctl: Int32Array): AttentionArgs {
+  const u = (i: Ctl): number => ctl[i]! >>> 0;
+  return {
+    T: u(Ctl.T), H: u(Ctl.AttH), Hkv: u(Ctl.AttHkv), D: u(Ctl.AttD),
+    q: u(Ctl.AttQ), k: u(Ctl.AttK), v: u(Ctl.AttV), probs: u(Ctl.AttProbs), o: u(Ctl.AttO),
+    dq: u(Ctl.AttDq), dk: u(Ctl.AttDk), dv: u(Ctl.AttDv),
+    scale: new Float32Array(ctl.buffer, ctl.byteOffset + Ctl.AttScale * 4, 1)[0]!,
+  };
+}
+
+/** Floats of scratch per thread for the f32 tile of W one item works on. */
+export const TILE_FLOATS = 64 * 1024;
 
 /** Views of the shared memory for one thread; refreshed when the memory has grown. */
 export class MemoryViews {
@@ -49,13 +67,27 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
   const aPtr = u(Ctl.APtr), aStride = u(Ctl.ABlockStride), cPtr = u(Ctl.CPtr), ldc = u(Ctl.Ldc);
   const scratch = u(Ctl.ScratchBase) + tid * u(Ctl.ScratchStride);
   const { u8, f32 } = mem;
-  if (u(Ctl.Op) === Op.Forward) {
-    // Tile of W's rows [o0, o0+n), dequantised transposed: scratch[k][j] = W[o0+j][k].
+  const op = u(Ctl.Op);
+  if (op === Op.AttentionForward) return attentionForwardHead(attentionArgs(ctl), item, scratch, f32, gemm);
+  if (op === Op.AttentionBackward) return attentionBackwardGroup(attentionArgs(ctl), item, scratch, f32, gemm);
+  if (op === Op.Forward) {
+    // Tile of W's rows [o0, o0+n), packed: row j of the tile lands in lane j%4 of block j/4.
+    // (Lanes of a missing last row are never stored, so they need no clearing.)
     const tile = u(Ctl.Tile);
     const o0 = item * tile;
     const n = Math.min(tile, rows - o0);
-    for (let j = 0; j < n; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes, cols, f32, scratch / 4 + j, n);
-    gemm(aPtr, aStride, scratch, n * 4, cPtr + o0 * 4, ldc, T, n, cols, 0);
+    const base = scratch / 4;
+    for (let j = 0; j < n; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes, cols, f32, base + (j >> 2) * cols * 4 + (j & 3), 4);
+    const yt = scratch + Math.ceil(n / 4) * cols * 16;
+    gemm(scratch, cols * 16, aPtr, T * 4, yt, T * 4, n, T, cols, 0);
+    // yᵀ tile (n × T) → columns [o0, o0+n) of y (T × rows, row stride ldc bytes).
+    const ytF = yt / 4;
+    const stride = ldc / 4;
+    for (let j = 0; j < n; j++) {
+      let o = cPtr / 4 + o0 + j;
+      const from = ytF + j * T;
+      for (let t = 0; t < T; t++, o += stride) f32[o] = f32[from + t]!;
+    }
     return;
   }
   // Backward: column chunk c (of width cw, block aligned) × row split r of the T rows.
@@ -68,7 +100,7 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
   const m = Math.min(rowSplit, T - r0);
   if (m <= 0) return;
   const srcSkip = (c0 / blockValues) * blockBytes;
-  const h = Math.max(1, Math.min(rows, Math.floor(SCRATCH_FLOATS / w)));
+  const h = Math.max(1, Math.min(rows, Math.floor(TILE_FLOATS / w)));
   for (let o0 = 0; o0 < rows; o0 += h) {
     const k = Math.min(h, rows - o0);
     for (let j = 0; j < k; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes + srcSkip, w, f32, scratch / 4 + j * w, 1);

@@ -1,7 +1,7 @@
-// Puts the left operand of a product into the layout the gemm kernel reads: rows in blocks of
-// four, interleaved by column (16 bytes per column), zeros for missing rows of the last block.
-// When the right operand is a quantised weight, each row is first rounded the way llama.cpp's CPU
-// backend rounds activations for that weight type, so the product is the one llama.cpp computes.
+// Operand layouts for the gemm kernel. `pack`: rows in blocks of four, interleaved by column
+// (16 bytes per column), zeros for missing rows of the last block. `transposeRounded`: the input
+// of a forward product, first rounded the way llama.cpp's CPU backend rounds activations for the
+// weight's type (so the product is the one llama.cpp computes), then transposed.
 import { roundActivationsLikeGgml } from './blockCodec.js';
 import type { SharedArena } from './SharedArena.js';
 
@@ -13,25 +13,32 @@ export interface Packed {
   blockStride: number;
 }
 
-/**
- * Packs rows [0, rows) × columns [c0, c0+cols) of `src` (row stride `ld`). `roundFor` is the
- * weight type whose activation rounding applies (undefined: none).
- */
-export function pack(arena: SharedArena, src: Float32Array, rows: number, cols: number, ld = cols, c0 = 0, roundFor?: number): Packed {
+/** Packs rows [0, rows) × columns [c0, c0+cols) of `src` (row stride `ld`). */
+export function pack(arena: SharedArena, src: Float32Array, rows: number, cols: number, ld = cols, c0 = 0): Packed {
   const blocks = Math.ceil(rows / 4);
   const out = arena.f32(blocks * cols * 4);
-  const row = roundFor === undefined ? undefined : new Float32Array(cols);
   for (let t = 0; t < rows; t++) {
-    let from: Float32Array = src;
-    let at = t * ld + c0;
-    if (row) {
-      row.set(src.subarray(at, at + cols));
-      roundActivationsLikeGgml(roundFor!, row, 0, cols);
-      from = row;
-      at = 0;
-    }
+    const at = t * ld + c0;
     let o = (t >> 2) * cols * 4 + (t & 3);
-    for (let k = 0; k < cols; k++, o += 4) out[o] = from[at + k]!;
+    for (let k = 0; k < cols; k++, o += 4) out[o] = src[at + k]!;
   }
   return { ptr: out.byteOffset, rows, cols, blockStride: cols * 16 };
+}
+
+/** x (rows × cols) transposed: cols rows of `rows` values, row-major. */
+export interface Transposed { ptr: number; rows: number; cols: number }
+
+/**
+ * The right operand of a forward product: x rounded row by row for weight type `roundFor`
+ * (undefined: as is), then transposed so each of x's columns is a contiguous row.
+ */
+export function transposeRounded(arena: SharedArena, x: Float32Array, rows: number, cols: number, roundFor?: number): Transposed {
+  const out = arena.f32(rows * cols);
+  const row = new Float32Array(cols);
+  for (let t = 0; t < rows; t++) {
+    row.set(x.subarray(t * cols, t * cols + cols));
+    if (roundFor !== undefined) roundActivationsLikeGgml(roundFor, row, 0, cols);
+    for (let k = 0, o = t; k < cols; k++, o += rows) out[o] = row[k]!;
+  }
+  return { ptr: out.byteOffset, rows, cols };
 }
