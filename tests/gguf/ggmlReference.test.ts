@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GgmlType, ggmlBlockBytes, ggmlBlockSize, ggmlTypeName } from '../../src/gguf/ggufTypes.js';
 import { dequantizeBlocks } from '../../src/gguf/quant/dequantize.js';
-import { seededRandom } from '../../src/gguf/syntheticLlama.js';
+import { seededNormal, seededRandom } from '../../src/gguf/syntheticLlama.js';
+import { quantizeRow } from '../../src/gguf/quant/quantize.js';
 import { floatToHalf } from '../../src/gguf/halfFloat.js';
 import { openGgmlReference } from '../helpers/ggml/ggmlCall.js';
 
@@ -63,6 +64,50 @@ for (const [typeKey, fn] of Object.entries(DEQUANT_FN)) {
     dequantizeBlocks(type, bytes, 0, n, got, 0);
     const at = bitsDiffer(expected, got);
     assert.is(at, -1, at < 0 ? '' : `value ${at}: ggml ${expected[at]}, ours ${got[at]}`);
+  });
+}
+
+/** Unit normals with a few large outliers, like real weight rows. */
+function weightsLike(n: number, seed: number): Float32Array {
+  const rnd = seededNormal(seed);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = rnd() * (i % 97 === 0 ? 6 : 1);
+  return x;
+}
+
+const REF_QUANT: Array<[GgmlType, string]> = [
+  [GgmlType.Q4_0, 'quantize_row_q4_0_ref'], [GgmlType.Q4_1, 'quantize_row_q4_1_ref'], [GgmlType.Q5_0, 'quantize_row_q5_0_ref'],
+  [GgmlType.Q5_1, 'quantize_row_q5_1_ref'], [GgmlType.Q8_0, 'quantize_row_q8_0_ref'], [GgmlType.Q8_1, 'quantize_row_q8_1_ref'],
+  [GgmlType.Q8_K, 'quantize_row_q8_K_ref'],
+];
+
+for (const [type, fn] of REF_QUANT) {
+  test(`${ggmlTypeName(type)}: quantizeRow writes the same bytes as ggml's ${fn}`, () => {
+    const x = weightsLike(8192, type);
+    const expected = ref.quantize('base', fn, x, (x.length / ggmlBlockSize(type)) * ggmlBlockBytes(type));
+    const got = quantizeRow(type, x);
+    const at = expected.findIndex((b, i) => b !== got[i]);
+    assert.is(at, -1, `first differing byte ${at}`);
+  });
+}
+
+const K_QUANT: Array<[GgmlType, string]> = [
+  [GgmlType.Q2_K, 'quantize_row_q2_K_ref'], [GgmlType.Q3_K, 'quantize_row_q3_K_ref'], [GgmlType.Q4_K, 'quantize_row_q4_K_ref'],
+  [GgmlType.Q5_K, 'quantize_row_q5_K_ref'], [GgmlType.Q6_K, 'quantize_row_q6_K_ref'],
+];
+
+for (const [type, fn] of K_QUANT) {
+  test(`${ggmlTypeName(type)}: our simpler quantiser's error is within 15% of ggml's ${fn}`, () => {
+    const x = weightsLike(8192, type);
+    const rmse = (bytes: Uint8Array): number => {
+      const y = ref.dequantize(DEQUANT_FN[type]!, bytes, x.length); // decoded by ggml itself
+      let se = 0;
+      for (let i = 0; i < x.length; i++) se += (y[i]! - x[i]!) ** 2;
+      return Math.sqrt(se / x.length);
+    };
+    const ours = rmse(quantizeRow(type, x));
+    const theirs = rmse(ref.quantize('base', fn, x, (x.length / 256) * ggmlBlockBytes(type)));
+    assert.ok(ours <= theirs * 1.15, `RMSE ours ${ours.toFixed(5)}, ggml ${theirs.toFixed(5)}`);
   });
 }
 
