@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { WEIGHT_TYPES, GgmlType, ggmlTypeName } from '../../src/gguf/ggufTypes.js';
 import { dequantizeBlocks } from '../../src/gguf/quant/dequantize.js';
 import { quantizeRow } from '../../src/gguf/quant/quantize.js';
+import { roundActivationsLikeGgml, vecDotTypeOf } from '../../src/gguf/quant/activations.js';
 import { seededNormal } from '../../src/gguf/syntheticLlama.js';
 
 function arg(name: string, fallback: number): number {
@@ -66,4 +67,33 @@ const table = [
 const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
 console.log(`dequantizeBlocks, ${chunk} values per call, ${cpus()[0]?.model.trim()}, node ${process.version}`);
 for (const r of table) console.log(r.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  '));
-if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ chunk, stride, date: new Date().toISOString(), rows }, null, 2));
+
+/** Values per second through roundActivationsLikeGgml for weights of `type` (a fresh copy each call). */
+function measureActivations(type: GgmlType): number {
+  const x = new Float32Array(chunk);
+  let calls = 0;
+  const run = (n: number): void => {
+    for (let i = 0; i < n; i++, calls++) {
+      x.set(values.subarray((calls % CHUNKS) * chunk, (calls % CHUNKS + 1) * chunk));
+      roundActivationsLikeGgml(type, x, 0, chunk);
+    }
+  };
+  run(200);
+  calls = 0;
+  const t0 = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    run(50);
+    elapsed = Number(process.hrtime.bigint() - t0) / 1e6;
+  }
+  return (calls * chunk) / (elapsed / 1000);
+}
+
+const activationTypes = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K];
+const activationRows = activationTypes.map((type) => ({
+  activations: ggmlTypeName(vecDotTypeOf(type)),
+  rate: Math.max(measureActivations(type), measureActivations(type), measureActivations(type)),
+}));
+console.log(`\nroundActivationsLikeGgml (includes copying the input), ${chunk} values per call`);
+for (const r of activationRows) console.log(`${r.activations.padEnd(5)}  ${fmt(r.rate).padStart(6)} Mvalues/s  ${(r.rate / activationRows[0]!.rate).toFixed(2)} vs F32 (copy only)`);
+if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ chunk, stride, date: new Date().toISOString(), rows, activationRows }, null, 2));
