@@ -35,24 +35,25 @@ const rnd = seededNormal(1);
 const values = new Float32Array(chunk * CHUNKS);
 for (let i = 0; i < values.length; i++) values[i] = rnd();
 
+/** Values per second of `step(call)` over about `ms` milliseconds, after a warm-up. */
+function valuesPerSecond(step: (call: number) => void): number {
+  for (let i = 0; i < 200; i++) step(i); // warm up: let V8 optimise the code under test
+  let calls = 0;
+  const t0 = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    for (let i = 0; i < 50; i++, calls++) step(calls);
+    elapsed = Number(process.hrtime.bigint() - t0) / 1e6;
+  }
+  return (calls * chunk) / (elapsed / 1000);
+}
+
 /** Values per second decoding `chunk` values per call, output stride `s`. */
 function measure(type: GgmlType, s: number): number {
   const bytes = quantizeRow(type, values);
   const bytesPerChunk = bytes.length / CHUNKS;
   const out = new Float32Array(chunk * s);
-  let calls = 0;
-  const run = (n: number): void => {
-    for (let i = 0; i < n; i++, calls++) dequantizeBlocks(type, bytes, (calls % CHUNKS) * bytesPerChunk, chunk, out, calls % s, s);
-  };
-  run(200); // warm up: let V8 optimise the decoder
-  calls = 0;
-  const t0 = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < ms) {
-    run(50);
-    elapsed = Number(process.hrtime.bigint() - t0) / 1e6;
-  }
-  return (calls * chunk) / (elapsed / 1000);
+  return valuesPerSecond((call) => dequantizeBlocks(type, bytes, (call % CHUNKS) * bytesPerChunk, chunk, out, call % s, s));
 }
 
 // Best of three short runs: the host is shared, and interference only ever slows a run down.
@@ -71,22 +72,10 @@ for (const r of table) console.log(r.map((c, i) => (i ? c.padStart(widths[i]!) :
 /** Values per second through roundActivationsLikeGgml for weights of `type` (a fresh copy each call). */
 function measureActivations(type: GgmlType): number {
   const x = new Float32Array(chunk);
-  let calls = 0;
-  const run = (n: number): void => {
-    for (let i = 0; i < n; i++, calls++) {
-      x.set(values.subarray((calls % CHUNKS) * chunk, (calls % CHUNKS + 1) * chunk));
-      roundActivationsLikeGgml(type, x, 0, chunk);
-    }
-  };
-  run(200);
-  calls = 0;
-  const t0 = process.hrtime.bigint();
-  let elapsed = 0;
-  while (elapsed < ms) {
-    run(50);
-    elapsed = Number(process.hrtime.bigint() - t0) / 1e6;
-  }
-  return (calls * chunk) / (elapsed / 1000);
+  return valuesPerSecond((call) => {
+    x.set(values.subarray((call % CHUNKS) * chunk, (call % CHUNKS + 1) * chunk));
+    roundActivationsLikeGgml(type, x, 0, chunk);
+  });
 }
 
 const activationTypes = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K];

@@ -15,7 +15,7 @@ test('vecDotTypeOf follows ggml-cpu type_traits_cpu', () => {
     [GgmlType.Q5_K]: GgmlType.Q8_K, [GgmlType.Q6_K]: GgmlType.Q8_K,
   };
   for (const t of WEIGHT_TYPES) assert.is(vecDotTypeOf(t), expected[t]);
-  assert.throws(() => vecDotTypeOf(23), /IQ4_XS/);
+  assert.throws(() => vecDotTypeOf(23 as GgmlType), /IQ4_XS/);
 });
 
 test('F32 is untouched; F16 and BF16 round to nearest even, inside the given range only', () => {
