@@ -5,9 +5,9 @@ import { dirname, basename, join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import {
   GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_VERSION, GgmlType, GgufValueType,
-  elementCount, type GgufMetadataEntry, type GgufScalar,
+  WEIGHT_TYPES, elementCount, ggmlBlockSize, ggmlTensorBytes, ggmlTypeName, isWeightType, type GgufMetadataEntry, type GgufScalar,
 } from './ggufTypes.js';
-import { floatToHalf } from './halfFloat.js';
+import { quantizeRow } from './quant/quantize.js';
 
 interface PendingTensor {
   name: string;
@@ -50,22 +50,6 @@ function writeScalar(sink: ByteSink, type: GgufValueType, v: GgufScalar): void {
   }
 }
 
-/** Quantises to Q8_0: blocks of 32 values, one f16 scale + 32 int8 each. */
-function quantizeQ8_0(data: Float32Array): Uint8Array {
-  if (data.length % 32 !== 0) throw new Error('Q8_0 needs a multiple of 32 elements');
-  const blocks = data.length / 32;
-  const out = Buffer.alloc(blocks * 34);
-  for (let b = 0; b < blocks; b++) {
-    let amax = 0;
-    for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(data[b * 32 + i]!));
-    const d = amax / 127;
-    const id = d ? 1 / d : 0;
-    out.writeUInt16LE(floatToHalf(d), b * 34);
-    for (let i = 0; i < 32; i++) out.writeInt8(Math.round(data[b * 32 + i]! * id), b * 34 + 2 + i);
-  }
-  return out;
-}
-
 export class GgufWriter {
   private readonly metadata = new Map<string, GgufMetadataEntry>();
   private readonly tensors: PendingTensor[] = [];
@@ -83,32 +67,29 @@ export class GgufWriter {
 
   /**
    * Adds a tensor. `dims` are in GGUF order (innermost first); `data` is row-major with the first
-   * dimension contiguous. F32 data is stored as given, or converted to F16 / Q8_0.
+   * dimension contiguous. Stored as given for F32, or encoded as F16, BF16, Q4_0, Q4_1, Q5_0,
+   * Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K or Q6_K (rows must then be whole blocks: a multiple of 32,
+   * or of 256 for the K-quants).
    */
   addTensor(name: string, dims: number[], data: Float32Array, type: GgmlType = GgmlType.F32): this {
     if (elementCount(dims) !== data.length) {
       throw new Error(`GGUF writer: tensor ${name} has ${data.length} values but dims ${dims.join('x')}`);
     }
-    if (this.tensors.some((t) => t.name === name)) throw new Error(`GGUF writer: duplicate tensor ${name}`);
-    let bytes: Uint8Array;
-    if (type === GgmlType.F32) {
-      bytes = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
-    } else if (type === GgmlType.F16) {
-      const out = Buffer.alloc(data.length * 2);
-      for (let i = 0; i < data.length; i++) out.writeUInt16LE(floatToHalf(data[i]!), i * 2);
-      bytes = out;
-    } else if (type === GgmlType.Q8_0) {
-      bytes = quantizeQ8_0(data);
-    } else {
-      throw new Error(`GGUF writer: unsupported tensor type ${type}`);
+    if (!isWeightType(type)) throw new Error(`GGUF writer: tensor ${name}: cannot encode ggml type ${ggmlTypeName(type)} (weight types: ${WEIGHT_TYPES.map(ggmlTypeName).join(', ')})`);
+    const blockSize = ggmlBlockSize(type);
+    if ((dims[0] ?? 1) % blockSize !== 0) {
+      throw new Error(`GGUF writer: tensor ${name} has rows of ${dims[0]} values; ${ggmlTypeName(type)} needs a multiple of ${blockSize}`);
     }
-    this.tensors.push({ name, dims: [...dims], type, bytes });
-    return this;
+    return this.addRawTensor(name, dims, type, quantizeRow(type, data));
   }
 
-  /** Adds already-encoded tensor bytes of any ggml type (no conversion or size check). */
+  /** Adds already-encoded tensor bytes of any ggml type (no conversion; the size is checked where the type's blocks are known). */
   addRawTensor(name: string, dims: number[], type: number, bytes: Uint8Array): this {
     if (this.tensors.some((t) => t.name === name)) throw new Error(`GGUF writer: duplicate tensor ${name}`);
+    const expected = ggmlTensorBytes(type, elementCount(dims));
+    if (expected !== undefined && expected !== bytes.length) {
+      throw new Error(`GGUF writer: tensor ${name} (${ggmlTypeName(type)} ${dims.join('x')}) needs ${expected} bytes, got ${bytes.length}`);
+    }
     this.tensors.push({ name, dims: [...dims], type, bytes });
     return this;
   }

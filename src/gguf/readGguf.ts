@@ -1,12 +1,13 @@
-// Reads a GGUF v2/v3 file: metadata, tensor infos, and tensor data as Float32Array
-// (F32 as is, F16 widened, Q8_0 dequantised). Other quantisations are reported by name.
+// Reads a GGUF v2/v3 file: metadata, tensor infos, tensor data as Float32Array (any type
+// dequantizeBlocks handles: F32, F16, BF16, the 32-value quants and the K-quants), and the raw
+// bytes of any tensor whose block size is known. Other types are reported by name.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
-  GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGML_TYPE_NAMES, GgmlType, GgufValueType,
-  elementCount, ggmlTensorBytes, type GgufScalar, type GgufTensorInfo, type GgufValue,
+  GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufValueType,
+  elementCount, ggmlBlockSize, ggmlTensorBytes, ggmlTypeName, type GgufScalar, type GgufTensorInfo, type GgufValue,
 } from './ggufTypes.js';
-import { halfToFloat } from './halfFloat.js';
+import { canDequantize, dequantizeBlocks } from './quant/dequantize.js';
 
 export class GgufFormatError extends Error {
   override name = 'GgufFormatError';
@@ -23,8 +24,20 @@ export interface GgufFile {
   /** Whether the tensor's type can be turned into F32 by `tensorData`. */
   canRead(name: string): boolean;
   tensorInfo(name: string): GgufTensorInfo | undefined;
-  /** Tensor values as F32, first (GGUF) dimension contiguous. */
+  /** Tensor values as F32, first (GGUF) dimension contiguous (dequantised from any supported type). */
   tensorData(name: string): Float32Array;
+  /**
+   * The tensor's stored blocks, undecoded: a view into the file's buffer when it was read into
+   * memory (readGguf/parseGguf), a fresh read otherwise (openGguf). For copying or decoding tiles.
+   */
+  tensorBytes(name: string): GgufTensorBytes;
+}
+
+export interface GgufTensorBytes {
+  type: number;
+  /** GGUF order: innermost (contiguous) dimension first. */
+  dims: number[];
+  bytes: Uint8Array;
 }
 
 class TruncatedError extends GgufFormatError {}
@@ -88,11 +101,8 @@ function readValue(c: Cursor, type: number): GgufValue {
   return out;
 }
 
-/** Types this reader converts to F32. */
-const CONVERTIBLE = new Set<number>([GgmlType.F32, GgmlType.F16, GgmlType.Q8_0]);
-
 function tensorByteSize(info: GgufTensorInfo): number | undefined {
-  return CONVERTIBLE.has(info.type) ? ggmlTensorBytes(info.type, elementCount(info.dims)) : undefined;
+  return ggmlTensorBytes(info.type, elementCount(info.dims));
 }
 
 /** Reads `len` bytes at absolute offset `start`, or throws when the source is shorter. */
@@ -132,37 +142,43 @@ function parseHeader(buf: Buffer, path: string, fileSize: number, readRange: Ran
   const dataOffset = Math.ceil(c.pos / alignment) * alignment;
   const byName = new Map(tensors.map((t) => [t.name, t]));
 
-  const tensorData = (name: string): Float32Array => {
+  const infoOf = (name: string): GgufTensorInfo => {
     const info = byName.get(name);
     if (!info) throw new GgufFormatError(`${path}: tensor ${name} not found`);
+    return info;
+  };
+
+  const tensorBytes = (name: string): GgufTensorBytes => {
+    const info = infoOf(name);
     const size = tensorByteSize(info);
-    if (size === undefined) {
-      throw new GgufFormatError(`${path}: tensor ${name} uses ${GGML_TYPE_NAMES[info.type] ?? `type ${info.type}`}, which this reader cannot convert (F32, F16 and Q8_0 are supported)`);
+    if (size === undefined) throw new GgufFormatError(`${path}: tensor ${name} uses ${ggmlTypeName(info.type)}, whose block size this reader does not know`);
+    const blockSize = ggmlBlockSize(info.type);
+    if ((info.dims[0] ?? 1) % blockSize !== 0) {
+      throw new GgufFormatError(`${path}: tensor ${name} has rows of ${info.dims[0]} values, not a whole number of ${ggmlTypeName(info.type)} blocks (${blockSize})`);
     }
     const start = dataOffset + info.offset;
     if (start + size > fileSize) throw new GgufFormatError(`${path}: tensor ${name} runs past the end of the file`);
     const raw = readRange(start, size);
-    const n = elementCount(info.dims);
-    const out = new Float32Array(n);
-    if (info.type === GgmlType.F32) {
-      out.set(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + size)));
-    } else if (info.type === GgmlType.F16) {
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(raw.readUInt16LE(i * 2));
-    } else {
-      for (let b = 0; b < n / 32; b++) {
-        const at = b * 34;
-        const d = halfToFloat(raw.readUInt16LE(at));
-        for (let i = 0; i < 32; i++) out[b * 32 + i] = d * raw.readInt8(at + 2 + i);
-      }
+    return { type: info.type, dims: [...info.dims], bytes: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
+  };
+
+  const tensorData = (name: string): Float32Array => {
+    const info = infoOf(name);
+    if (!canDequantize(info.type)) {
+      throw new GgufFormatError(`${path}: tensor ${name} uses ${ggmlTypeName(info.type)}, which this reader cannot convert (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K are supported)`);
     }
+    const { bytes } = tensorBytes(name);
+    const out = new Float32Array(elementCount(info.dims));
+    dequantizeBlocks(info.type, bytes, 0, out.length, out, 0);
     return out;
   };
 
   return {
     path, version, metadata, tensors, dataOffset, alignment,
-    canRead: (name) => { const t = byName.get(name); return !!t && tensorByteSize(t) !== undefined; },
+    canRead: (name) => { const t = byName.get(name); return !!t && canDequantize(t.type); },
     tensorInfo: (name) => byName.get(name),
     tensorData,
+    tensorBytes,
   };
 }
 

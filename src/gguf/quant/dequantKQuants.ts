@@ -41,13 +41,13 @@ export function dequantQ3_K(src: Uint8Array, p: number, nb: number, out: Float32
       const q = p + 32 + 32 * n;
       for (let j = 0; j < 4; j++) {
         const shift = 2 * j;
-        const mask = 1 << (4 * n + j);
+        const bit = 4 * n + j;
         for (let half = 0; half < 2; half++) {
           const dl = dAll * sc16[is++]!;
           const off = 16 * half;
+          // The high bit set means "no −4": q = low − 4 + 4·bit.
           for (let l = 0; l < 16; l++, o += s) {
-            const low = (src[q + off + l]! >> shift) & 3;
-            out[o] = dl * (src[p + off + l]! & mask ? low : low - 4);
+            out[o] = dl * (((src[q + off + l]! >> shift) & 3) - 4 + (((src[p + off + l]! >> bit) & 1) << 2));
           }
         }
       }
@@ -82,14 +82,14 @@ export function dequantQ5_K(src: Uint8Array, p: number, nb: number, out: Float32
     const qh = p + 16;
     for (let c = 0; c < 4; c++) {
       const ql = p + 48 + 32 * c;
-      const u1 = 1 << (2 * c), u2 = 2 << (2 * c);
+      const b1 = 2 * c, b2 = 2 * c + 1;
       const d1 = d * sc8[2 * c]!, m1 = min * mn8[2 * c]!;
       const d2 = d * sc8[2 * c + 1]!, m2 = min * mn8[2 * c + 1]!;
       for (let l = 0, o2 = o + 32 * s; l < 32; l++, o += s, o2 += s) {
         const v = src[ql + l]!;
         const h = src[qh + l]!;
-        out[o] = d1 * ((v & 15) + (h & u1 ? 16 : 0)) - m1;
-        out[o2] = d2 * ((v >> 4) + (h & u2 ? 16 : 0)) - m2;
+        out[o] = d1 * ((v & 15) | (((h >> b1) & 1) << 4)) - m1;
+        out[o2] = d2 * ((v >> 4) | (((h >> b2) & 1) << 4)) - m2;
       }
       o += 32 * s;
     }
