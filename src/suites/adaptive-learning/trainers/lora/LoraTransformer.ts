@@ -31,14 +31,19 @@ interface ProjCache {
 
 interface LayerCache {
   x: Float32Array; inv1: Float32Array; n1: Float32Array;
-  q: Float32Array; k: Float32Array; v: Float32Array; probs: Float32Array; attn: Float32Array;
+  q: Float32Array; k: Float32Array; v: Float32Array; attn: Float32Array;
   x2: Float32Array; inv2: Float32Array; n2: Float32Array;
   gate: Float32Array; up: Float32Array; act: Float32Array;
   proj: Partial<Record<Projection, ProjCache>>;
 }
 
+/** Where one sequence of a batch sits in the stacked rows, and its attention probabilities. */
+interface SequenceSlot { start: number; len: number; probs: Float32Array[] }
+
 export interface ForwardResult {
+  /** Rows: all sequences stacked. */
   T: number;
+  sequences: SequenceSlot[];
   /** T × nVocab. */
   logits: Float32Array;
   layers: LayerCache[];
@@ -124,6 +129,22 @@ export class LoraTransformer {
     return y;
   }
 
+  /** RoPE tables per stacked row: row start+i of a sequence turns by position i. */
+  private ropeRows(seqs: SequenceSlot[], T: number): { cos: Float32Array; sin: Float32Array } {
+    const { hp } = this.weights;
+    const longest = seqs.reduce((m, s) => Math.max(m, s.len), 0);
+    const table = ropeTables(longest, hp.nRot, hp.ropeBase, hp.ropeFreqScale, this.weights.ropeFactors);
+    if (seqs.length === 1) return table;
+    const half = hp.nRot / 2;
+    const cos = new Float32Array(T * half);
+    const sin = new Float32Array(T * half);
+    for (const s of seqs) {
+      cos.set(table.cos.subarray(0, s.len * half), s.start * half);
+      sin.set(table.sin.subarray(0, s.len * half), s.start * half);
+    }
+    return { cos, sin };
+  }
+
   /** Token embeddings: rows of token_embd, dequantised as llama.cpp's get_rows does. */
   private embed(tokens: ArrayLike<number>): Float32Array {
     const { hp, tokEmbd } = this.weights;
@@ -138,14 +159,44 @@ export class LoraTransformer {
     return x;
   }
 
+  /** Causal attention of every sequence (forward), or its gradient (backward: `o` holds dO). */
+  private attention(backward: boolean, seqs: SequenceSlot[], l: number, c: LayerCache, o: Float32Array, d?: { dq: Float32Array; dk: Float32Array; dv: Float32Array }): void {
+    const { hp } = this.weights;
+    const D = hp.headDim, H = hp.nHead, Hkv = hp.nHeadKv;
+    const Eq = H * D, Ekv = D * Hkv;
+    for (const s of seqs) {
+      const rowQ = s.start * Eq * 4, rowKv = s.start * Ekv * 4;
+      this.engine.attention(backward, {
+        T: s.len, H, Hkv, D, scale: hp.kqScale, probs: s.probs[l]!.byteOffset,
+        q: c.q.byteOffset + rowQ, k: c.k.byteOffset + rowKv, v: c.v.byteOffset + rowKv, o: o.byteOffset + rowQ,
+        dq: d ? d.dq.byteOffset + rowQ : 0, dk: d ? d.dk.byteOffset + rowKv : 0, dv: d ? d.dv.byteOffset + rowKv : 0,
+      });
+    }
+  }
+
+  /** One sequence (see forwardBatch). */
   forward(tokens: ArrayLike<number>, dropout?: DropoutSpec): ForwardResult {
+    return this.forwardBatch([tokens], dropout);
+  }
+
+  /**
+   * Several independent sequences at once: their rows are stacked so every product reads each
+   * weight tile once for all of them; RoPE positions and attention stay per sequence.
+   */
+  forwardBatch(batch: ArrayLike<number>[], dropout?: DropoutSpec): ForwardResult {
     const arena = this.engine.arena;
     const mark = arena.mark();
     const { hp, spec, layers, outputNorm, output } = this.weights;
-    const T = tokens.length;
     const E = hp.nEmbd, D = hp.headDim, H = hp.nHead, Hkv = hp.nHeadKv, F = hp.nFf;
     const Eq = H * D, Ekv = D * Hkv;
-    const rope = ropeTables(T, hp.nRot, hp.ropeBase, hp.ropeFreqScale, this.weights.ropeFactors);
+    const tokens: number[] = [];
+    const sequences: SequenceSlot[] = [];
+    for (const seq of batch) {
+      sequences.push({ start: tokens.length, len: seq.length, probs: [] });
+      for (let i = 0; i < seq.length; i++) tokens.push(seq[i]!);
+    }
+    const T = tokens.length;
+    const rope = this.ropeRows(sequences, T);
     let x = this.embed(tokens);
     const caches: LayerCache[] = [];
     for (let l = 0; l < hp.nLayer; l++) {
@@ -167,12 +218,9 @@ export class LoraTransformer {
       }
       ropeApply(c.q, T, H, D, hp.nRot, rope.cos, rope.sin, 1, hp.ropeKind);
       ropeApply(c.k, T, Hkv, D, hp.nRot, rope.cos, rope.sin, 1, hp.ropeKind);
-      c.probs = this.f32(H * T * T);
+      for (const s of sequences) s.probs.push(this.f32(H * s.len * s.len));
       c.attn = this.f32(T * Eq);
-      this.engine.attention(false, {
-        T, H, Hkv, D, q: c.q.byteOffset, k: c.k.byteOffset, v: c.v.byteOffset, probs: c.probs.byteOffset,
-        o: c.attn.byteOffset, dq: 0, dk: 0, dv: 0, scale: hp.kqScale,
-      });
+      this.attention(false, sequences, l, c, c.attn);
       const ao = this.project(l, 'attn_output', c.attn, T, c, dropout);
       c.x2 = this.f32(T * E);
       for (let i = 0; i < c.x2.length; i++) c.x2[i] = x[i]! + ao[i]!;
@@ -200,7 +248,7 @@ export class LoraTransformer {
     const logits = this.f32(T * hp.nVocab);
     this.engine.forward(output, this.engine.transposeInput(nf, T, E, output.type), logits);
     addBias(logits, this.weights.outputBias, T, hp.nVocab);
-    return { T, logits, layers: caches, xf: x, invf, nf, rope, release: () => arena.release(mark) };
+    return { T, sequences, logits, layers: caches, xf: x, invf, nf, rope, release: () => arena.release(mark) };
   }
 
   /** dx += dy·W for a frozen matrix (dy is T × W.rows). */
@@ -280,10 +328,7 @@ export class LoraTransformer {
       const dq = this.f32(T * Eq);
       const dk = this.f32(T * Ekv);
       const dv = this.f32(T * Ekv);
-      this.engine.attention(true, {
-        T, H, Hkv, D, q: c.q.byteOffset, k: c.k.byteOffset, v: c.v.byteOffset, probs: c.probs.byteOffset,
-        o: dattn.byteOffset, dq: dq.byteOffset, dk: dk.byteOffset, dv: dv.byteOffset, scale: hp.kqScale,
-      });
+      this.attention(true, fw.sequences, l, c, dattn, { dq, dk, dv });
       // RoPE is a rotation: its gradient is the inverse rotation.
       ropeApply(dq, T, H, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);
       ropeApply(dk, T, Hkv, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);

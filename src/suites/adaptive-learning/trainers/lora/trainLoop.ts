@@ -56,6 +56,21 @@ export function makeWindows(examples: EncodedExample[], seqLen: number): Window[
   return out;
 }
 
+/** Inputs (each window but its last token), and the stacked next-token targets and loss mask. */
+function stackBatch(batch: Window[]): { inputs: Int32Array[]; targets: Int32Array; mask: Uint8Array } {
+  const inputs = batch.map((w) => w.tokens.subarray(0, w.tokens.length - 1));
+  const rows = inputs.reduce((n, x) => n + x.length, 0);
+  const targets = new Int32Array(rows);
+  const mask = new Uint8Array(rows);
+  let at = 0;
+  for (const w of batch) {
+    targets.set(w.tokens.subarray(1), at);
+    mask.set(w.weights.subarray(1), at);
+    at += w.tokens.length - 1;
+  }
+  return { inputs, targets, mask };
+}
+
 /** The window used as the k-th sequence of the run: a fresh seeded shuffle per epoch. */
 function windowOrder(n: number, seed: number): (k: number) => number {
   let epoch = -1;
@@ -74,7 +89,7 @@ function windowOrder(n: number, seed: number): (k: number) => number {
 
 export async function runTraining(job: TrainJob, hooks: TrainHooks = {}): Promise<LoraResult> {
   const o = job.opts;
-  const { weights, engine, dispose } = openModelForTraining(o.modelPath, o.threads);
+  const { weights, engine, dispose } = openModelForTraining(o.modelPath, o.threads, o.batchSize * o.seqLen, o.seqLen);
   try {
     return await trainOn(job, weights, engine, hooks);
   } finally {
@@ -122,22 +137,23 @@ async function trainOn(job: TrainJob, weights: ModelWeights, engine: MatmulEngin
     lora.zeroGrad();
     let lossSum = 0;
     let counted = 0;
-    for (let k = 0; k < perStep; k++) {
+    for (let a = 0; a < o.gradientAccumulation; a++) {
       if (hooks.isAborted?.()) {
         await checkpoint(step);
         throw new LoraTrainError('ABORTED', `training cancelled after ${step} of ${o.steps} steps`, { step, checkpointPath });
       }
-      const w = windows[order(step * perStep + k)]!;
-      const inputs = w.tokens.subarray(0, w.tokens.length - 1);
-      const rand = seededRandom((o.seed * 1_000_003 + step * 131 + k) >>> 0);
-      const fw = model.forward(inputs, o.dropout > 0 ? { p: o.dropout, rand } : undefined);
-      const ce = crossEntropy(fw.logits, w.tokens.subarray(1), w.weights.subarray(1), weights.hp.nVocab, 1);
+      // One micro-batch: batchSize windows stacked, so each weight tile is read once for all.
+      const batch = Array.from({ length: o.batchSize }, (_, b) => windows[order(step * perStep + a * o.batchSize + b)]!);
+      const { inputs, targets, mask } = stackBatch(batch);
+      const rand = seededRandom((o.seed * 1_000_003 + step * 131 + a) >>> 0);
+      const fw = model.forwardBatch(inputs, o.dropout > 0 ? { p: o.dropout, rand } : undefined);
+      const ce = crossEntropy(fw.logits, targets, mask, weights.hp.nVocab, 1);
       model.backward(fw, ce.dlogits);
       fw.release();
       lossSum += ce.loss;
       counted += ce.count;
-      sessionTokens += inputs.length;
-      trainedTokens += inputs.length;
+      sessionTokens += targets.length;
+      trainedTokens += targets.length;
     }
     // Mean over the counted tokens of the whole step (all micro-batches).
     for (const { grad } of lora.tensors()) for (let i = 0; i < grad.length; i++) grad[i] /= counted;

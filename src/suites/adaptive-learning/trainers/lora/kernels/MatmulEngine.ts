@@ -59,10 +59,11 @@ export class MatmulEngine {
   private failure: Error | undefined;
 
   /**
-   * `threads` ≥ 1 counts the calling thread; threads − 1 helpers are started. `maxTokens` is the
-   * longest sequence the engine will see (it sizes each thread's scratch).
+   * `threads` ≥ 1 counts the calling thread; threads − 1 helpers are started. `maxTokens` bounds
+   * the rows of one product (all sequences of a batch), `maxSequence` one attention call; both
+   * size each thread's scratch.
    */
-  constructor(arena: SharedArena, threads: number, readonly maxTokens = 512) {
+  constructor(arena: SharedArena, threads: number, readonly maxTokens = 512, readonly maxSequence = maxTokens) {
     this.arena = arena;
     this.threads = Math.max(1, Math.floor(threads));
     const { module, fused } = gemmModule();
@@ -72,7 +73,7 @@ export class MatmulEngine {
     this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size);
     // A forward tile (≤ TILE_FLOATS) plus its yᵀ result (≤ 128 rows × maxTokens), or one head's
     // attention work (heads of up to 256 values).
-    this.scratchFloats = Math.max(TILE_FLOATS + 128 * maxTokens, attentionScratchFloats(maxTokens, 256));
+    this.scratchFloats = Math.max(TILE_FLOATS + 128 * maxTokens, attentionScratchFloats(maxSequence, 256));
     this.scratch = arena.alloc(this.threads * this.scratchFloats * 4);
     this.views = new MemoryViews(arena.memory);
     for (let tid = 1; tid < this.threads; tid++) {
@@ -121,7 +122,7 @@ export class MatmulEngine {
    * which the caller zeroes), spread over heads / key-value groups.
    */
   attention(backward: boolean, a: AttentionArgs): void {
-    if (a.T > this.maxTokens) throw new Error(`${a.T} tokens is more than the ${this.maxTokens} this engine was sized for`);
+    if (a.T > this.maxSequence) throw new Error(`a sequence of ${a.T} tokens is longer than the ${this.maxSequence} this engine was sized for`);
     if (a.D > 256) throw new Error(`attention heads of ${a.D} values are larger than the 256 supported`);
     const ctl = this.ctl;
     ctl[Ctl.T] = a.T; ctl[Ctl.AttH] = a.H; ctl[Ctl.AttHkv] = a.Hkv; ctl[Ctl.AttD] = a.D;

@@ -85,7 +85,7 @@ function emitStrip(c: Code, L: GemmLocals, nv: number, fma: boolean): void {
 }
 
 /** Single columns: one v128 accumulator holds the four rows of a block (A is packed by k). */
-function emitColumn(c: Code, L: GemmLocals): void {
+function emitColumn(c: Code, L: GemmLocals, fma: boolean): void {
   const acc = c.local(V128);
   c.i32(0).set(L.mb).get(L.ap).set(L.apBlock)
     .get(L.c).get(L.j).i32(2).i32Shl().i32Add().set(L.cpos);
@@ -95,7 +95,9 @@ function emitColumn(c: Code, L: GemmLocals): void {
     .get(L.b).get(L.j).i32(2).i32Shl().i32Add().set(L.q)
     .get(L.k).set(L.kk);
   c.block().get(L.kk).i32Eqz().brIf(0).loop();
-  c.get(acc).get(L.p).v128Load().get(L.q).v128Load32Splat().f32x4Mul().f32x4Add().set(acc);
+  // The same multiply-add as the strips, so a row's result does not depend on where it falls.
+  if (fma) c.get(L.p).v128Load().get(L.q).v128Load32Splat().get(acc).f32x4RelaxedMadd().set(acc);
+  else c.get(acc).get(L.p).v128Load().get(L.q).v128Load32Splat().f32x4Mul().f32x4Add().set(acc);
   c.inc(L.p, 16).get(L.q).get(L.ldb).i32Add().set(L.q)
     .get(L.kk).i32(1).i32Sub().tee(L.kk).brIf(0);
   c.end().end();
@@ -133,7 +135,7 @@ function gemmFunction(wide: number, fma: boolean): Code {
   }
   c.block().loop();
   c.get(L.j).get(L.n).i32GeS().brIf(1);
-  emitColumn(c, L);
+  emitColumn(c, L, fma);
   c.inc(L.j, 1).br(0).end().end();
   return c;
 }

@@ -11,10 +11,11 @@ export interface OpenModel {
   dispose(): Promise<void>;
 }
 
-export function openModelForTraining(path: string, threads: number): OpenModel {
+/** `maxTokens`: rows of one batch (sequences × length); `maxSequence`: the longest sequence. */
+export function openModelForTraining(path: string, threads: number, maxTokens = 512, maxSequence = maxTokens): OpenModel {
   // Room for the weights up front; activations grow the memory as needed.
   const arena = new SharedArena(statSync(path).size + (64 << 20));
   const weights = loadModelWeights(path, arena);
-  const engine = new MatmulEngine(arena, threads);
+  const engine = new MatmulEngine(arena, threads, maxTokens, maxSequence);
   return { weights, engine, dispose: () => engine.dispose() };
 }
