@@ -29,7 +29,8 @@ const WORDS = (
 
 const SUFFIXES = ['s', 'ed', 'ing', 'er', 'ly', 'tion'];
 
-export function buildTinyVocab(): Vocab {
+/** `extraControl`: control tokens appended after the word pieces (e.g. Phi-3's <|endoftext|>). */
+export function buildTinyVocab(extraControl: readonly string[] = []): Vocab {
   const tokens: string[] = ['<unk>', '<s>', '</s>'];
   const types: number[] = [TOKEN_TYPE.UNKNOWN, TOKEN_TYPE.CONTROL, TOKEN_TYPE.CONTROL];
   const scores: number[] = [0, 0, 0];
@@ -55,5 +56,10 @@ export function buildTinyVocab(): Vocab {
     types.push(TOKEN_TYPE.NORMAL);
     scores.push(-1000 + p.length * 10 - i * 0.001);
   });
+  for (const t of extraControl) {
+    tokens.push(t);
+    types.push(TOKEN_TYPE.CONTROL);
+    scores.push(0);
+  }
   return { tokens, scores, types, unk: 0, bos: 1, eos: 2 };
 }

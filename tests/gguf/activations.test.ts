@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GgmlType, WEIGHT_TYPES } from '../../src/gguf/ggufTypes.js';
-import { roundActivationsLikeGgml, vecDotTypeOf } from '../../src/gguf/quant/activations.js';
+import { q8_1SumErrors, roundActivationsLikeGgml, vecDotTypeOf } from '../../src/gguf/quant/index.js';
 import { roundToHalf } from '../../src/gguf/halfFloat.js';
 
 test('vecDotTypeOf follows ggml-cpu type_traits_cpu', () => {
@@ -68,6 +68,8 @@ test('lengths that are not whole activation blocks are refused', () => {
   assert.throws(() => roundActivationsLikeGgml(GgmlType.Q4_K, new Float32Array(512), 0, 100), /blocks of 256/);
   assert.throws(() => roundActivationsLikeGgml(GgmlType.Q4_0, new Float32Array(64), 0, 48), /blocks of 32/);
   assert.throws(() => roundActivationsLikeGgml(GgmlType.Q4_0, new Float32Array(64), 64, 32), /outside/);
+  assert.throws(() => q8_1SumErrors(new Float32Array(64), 0, 40, new Float32Array(2)), /multiple/);
+  assert.throws(() => q8_1SumErrors(new Float32Array(64), 0, 64, new Float32Array(1)), /do not fit/);
 });
 
 test.run();

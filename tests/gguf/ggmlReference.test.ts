@@ -7,7 +7,8 @@ import { GgmlType, ggmlBlockBytes, ggmlBlockSize, ggmlTypeName } from '../../src
 import { dequantizeBlocks } from '../../src/gguf/quant/dequantize.js';
 import { seededNormal, seededRandom } from '../../src/gguf/syntheticLlama.js';
 import { quantizeRow } from '../../src/gguf/quant/quantize.js';
-import { roundActivationsLikeGgml, vecDotTypeOf } from '../../src/gguf/quant/activations.js';
+import { q8_1SumErrors, roundActivationsLikeGgml, vecDotTypeOf } from '../../src/gguf/quant/activations.js';
+import { HALF_TO_FLOAT } from '../../src/gguf/halfFloat.js';
 import { floatToHalf } from '../../src/gguf/halfFloat.js';
 import { openGgmlReference } from '../helpers/ggml/ggmlCall.js';
 
@@ -182,6 +183,28 @@ for (const [weightType, fn] of VEC_DOT) {
     for (let i = 0; i < n; i++) { dot += wd[i]! * x[i]!; scale += Math.abs(wd[i]! * x[i]!); }
     const rel = Math.abs(dot - ggml) / scale;
     assert.ok(rel <= tolerance, `ggml ${ggml}, ours ${dot}: ${rel.toExponential(2)} of Σ|w·x| ${scale.toFixed(1)}`);
+  });
+}
+
+for (const [weightType, fn, blockBytes] of [[GgmlType.Q4_1, 'ggml_vec_dot_q4_1_q8_1', 20], [GgmlType.Q5_1, 'ggml_vec_dot_q5_1_q8_1', 24]] as const) {
+  test(`${ggmlTypeName(weightType)}: adding m·q8_1SumErrors closes the gap to ${fn} (within 1e-7 of Σ|w·x|)`, () => {
+    const n = 4096;
+    const rw = seededNormal(weightType + 5), rx = seededNormal(weightType + 6);
+    const w = new Float32Array(n), x = new Float32Array(n);
+    for (let i = 0; i < n; i++) { w[i] = rw() * 0.05 - 0.03; x[i] = rx() * (1 + (i >> 8)); }
+    const wBytes = quantizeRow(weightType, w);
+    const ggml = ref.dot(fn, n, wBytes, ref.quantize('cpu', 'quantize_row_q8_1', x, (n / 32) * 36));
+    const errs = new Float32Array(n / 32);
+    q8_1SumErrors(x, 0, n, errs);
+    const wd = new Float32Array(n);
+    dequantizeBlocks(weightType, wBytes, 0, n, wd, 0);
+    roundActivationsLikeGgml(weightType, x, 0, n);
+    let plain = 0, scale = 0, correction = 0;
+    for (let i = 0; i < n; i++) { plain += wd[i]! * x[i]!; scale += Math.abs(wd[i]! * x[i]!); }
+    for (let b = 0; b < n / 32; b++) correction += HALF_TO_FLOAT[wBytes[b * blockBytes + 2]! | (wBytes[b * blockBytes + 3]! << 8)]! * errs[b]!;
+    const before = Math.abs(plain - ggml) / scale, after = Math.abs(plain + correction - ggml) / scale;
+    assert.ok(after <= 1e-7, `corrected: ${after.toExponential(2)} of Σ|w·x| (uncorrected ${before.toExponential(2)})`);
+    assert.ok(before > 10 * after, `the correction matters here: ${before.toExponential(2)} → ${after.toExponential(2)}`);
   });
 }
 

@@ -22,8 +22,9 @@
 //   - Q8_1 (Q4_1 and Q5_1 weights): ggml adds each weight block's offset m times the activation
 //     block's stored sum s = fp16(d·Σq), where these values give m·d·Σq exactly. The difference
 //     per block is m·(s − d·Σq), at most |m|·|d·Σq|·2^-11 (fp16 rounding, 2^-25 absolute below
-//     2^-14): on unit-scale data about 1e-4 of a 4096-long dot product (measured by the test in
-//     tests/gguf/ggmlReference.test.ts, which compares with ggml_vec_dot_q4_1_q8_1 itself).
+//     2^-14): on unit-scale data about 1e-5 of Σ|w·x| for a 4096-long dot product (measured by
+//     tests/gguf/ggmlReference.test.ts against ggml_vec_dot_q4_1_q8_1 itself). q8_1SumErrors gives
+//     the per-block differences, for a caller that wants ggml's result exactly.
 import { GgmlType, ggmlBlockSize, ggmlTypeName } from '../ggufTypes.js';
 import { HALF_TO_FLOAT, floatToHalf } from '../halfFloat.js';
 
@@ -112,6 +113,32 @@ function roundQ8_K(x: Float32Array, offset: number, n: number): void {
     const iscale = f(-127 / max);
     const d = f(1 / iscale);
     for (let j = b; j < b + 256; j++) x[j] = d * Math.min(127, (f(x[j]! * iscale) + RNE) - RNE);
+  }
+}
+
+/**
+ * For Q4_1 / Q5_1 weights: what ggml's Q8_1 block sums add on top of the exact values, per block
+ * of 32 activations: err[b] = fp16(d·Σq) − d·Σq. ggml's dot product of a weight row with these
+ * activations equals Σ w'·x' (dequantised weights, rounded activations) + Σ_b m_b·err[b], where
+ * m_b is the weight block's stored minimum (the fp16 at byte 2 of its block). Call it on the
+ * activations before roundActivationsLikeGgml rounds them in place. Writes n/32 values at out[outOffset].
+ */
+export function q8_1SumErrors(x: Float32Array, offset: number, n: number, out: Float32Array, outOffset = 0): void {
+  if (n % 32 !== 0) throw new RangeError(`Q8_1 blocks hold 32 values; ${n} is not a multiple`);
+  if (offset < 0 || offset + n > x.length) throw new RangeError(`range ${offset}..${offset + n} is outside an array of ${x.length}`);
+  if (outOffset < 0 || outOffset + n / 32 > out.length) throw new RangeError(`${n / 32} sums do not fit at ${outOffset} in an array of ${out.length}`);
+  for (let b = offset, k = outOffset; b < offset + n; b += 32, k++) {
+    let amax = 0;
+    for (let j = b; j < b + 32; j++) {
+      const a = Math.abs(x[j]!);
+      if (a > amax) amax = a;
+    }
+    const d = f(amax / 127); // x86 keeps the float32 d for the sum, the fp16 one for the quants
+    const id = amax !== 0 ? f(127 / amax) : 0;
+    let sum = 0;
+    for (let j = b; j < b + 32; j++) sum += (f(x[j]! * id) + RNE) - RNE;
+    const dh = HALF_TO_FLOAT[floatToHalf(d)]!;
+    out[k] = HALF_TO_FLOAT[floatToHalf(f(d * sum))]! - dh * sum;
   }
 }
 
