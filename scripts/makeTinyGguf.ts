@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  FLOAT_WIDTHS, QUANTISED_WIDTHS, SYNTHETIC_ARCHITECTURES, buildSyntheticModel,
+  QUANTISED_WIDTHS, SYNTHETIC_ARCHITECTURES, buildSyntheticModel, defaultWidths,
   type SyntheticArchitecture, type SyntheticModelSpec,
 } from '../src/gguf/syntheticModel.js';
 import { GgmlType, WEIGHT_TYPES, ggmlTypeFromName, ggmlTypeName, isWeightType } from '../src/gguf/ggufTypes.js';
@@ -49,9 +49,8 @@ export function specName(spec?: SyntheticModelSpec): string {
   if (spec.typeFor) throw new Error('a spec with a typeFor hook needs a name (the file name cannot describe the hook)');
   const arch = spec.architecture ?? 'llama';
   const wt = spec.weightType ?? GgmlType.F32;
-  const quantised = [wt, spec.embeddingType ?? GgmlType.F32, spec.outputType ?? wt].some((t) => t !== GgmlType.F32 && t !== GgmlType.F16 && t !== GgmlType.BF16);
   const given = Object.fromEntries(Object.entries(spec).filter(([, x]) => x !== undefined));
-  const s = { blocks: 2, heads: 4, kvHeads: 2, seed: 1234, ...(quantised ? QUANTISED_WIDTHS : FLOAT_WIDTHS), ...given };
+  const s = { blocks: 2, heads: 4, kvHeads: 2, seed: 1234, ...defaultWidths([wt, spec.embeddingType ?? GgmlType.F32, spec.outputType ?? wt]), ...given };
   let name = `synthetic-${arch}-b${s.blocks}-e${s.embd}-h${s.heads}-kv${s.kvHeads}-ff${s.ff}-s${s.seed}`;
   if (wt !== GgmlType.F32) name += `-${ggmlTypeName(wt).toLowerCase()}`;
   if (spec.embeddingType !== undefined) name += `-emb${ggmlTypeName(spec.embeddingType).toLowerCase()}`;
@@ -90,8 +89,8 @@ With no options: the tiny llama test fixture at .cache/models/tiny-llama.gguf (r
   --output-type TYPE     output.weight (default: --type)
   --tied                 no output.weight (the token embeddings serve as the output head)
   --blocks N             transformer blocks (default 2)
-  --embd N               embedding width (default 64, or ${QUANTISED_WIDTHS.embd} when anything is quantised)
-  --ff N                 feed-forward width (default 128, or ${QUANTISED_WIDTHS.ff} when anything is quantised)
+  --embd N               embedding width (default 64, or ${QUANTISED_WIDTHS.embd} with a K-quant type)
+  --ff N                 feed-forward width (default 128, or ${QUANTISED_WIDTHS.ff} with a K-quant type)
   --heads N, --kv-heads N   attention heads (default 4) and key/value heads (default 2)
   --context N            trained context length in the metadata (default 512)
   --rope-base X          rope frequency base (default 10000; 1000000 for qwen2)

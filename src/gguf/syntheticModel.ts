@@ -27,13 +27,13 @@ export interface SyntheticModelSpec {
   architecture?: SyntheticArchitecture;
   /** Transformer blocks. Default 2. */
   blocks?: number;
-  /** Embedding width. Default 64 with float weights, 256 with quantised ones (K-quant rows are multiples of 256). */
+  /** Embedding width. Default 64, or 256 when a K-quant type is chosen (its rows are whole blocks of 256). */
   embd?: number;
   /** Attention heads. Default 4. */
   heads?: number;
   /** Key/value heads (grouped-query attention when < heads). Default 2. */
   kvHeads?: number;
-  /** Feed-forward width. Default 128 with float weights, 512 with quantised ones. */
+  /** Feed-forward width. Default 128, or 512 when a K-quant type is chosen. */
   ff?: number;
   /** Trained context length written to metadata. Default 512. */
   contextLength?: number;
@@ -63,11 +63,14 @@ export const SYNTHETIC_DEFAULTS = {
   weightType: GgmlType.F32, embeddingType: GgmlType.F32, tiedOutput: false,
 } as const;
 
-/** Widths used when the spec leaves them out: small, and whole K-quant blocks once anything is quantised. */
+/** Widths used when the spec leaves them out: small, or whole K-quant blocks (256) when a K-quant is used. */
 export const FLOAT_WIDTHS = { embd: 64, ff: 128 } as const;
 export const QUANTISED_WIDTHS = { embd: 256, ff: 512 } as const;
 
-const FLOAT_TYPES = new Set<number>([GgmlType.F32, GgmlType.F16, GgmlType.BF16]);
+/** FLOAT_WIDTHS, or QUANTISED_WIDTHS when one of `types` is a K-quant (rows in blocks of 256). */
+export function defaultWidths(types: readonly GgmlType[]): { embd: number; ff: number } {
+  return types.some((t) => ggmlBlockSize(t) > FLOAT_WIDTHS.embd) ? QUANTISED_WIDTHS : FLOAT_WIDTHS;
+}
 
 /** llama.cpp's LLAMA_FTYPE for a file whose matrices are mostly `type` (informational metadata). */
 const FILE_TYPE: Record<number, number> = {
@@ -119,8 +122,7 @@ function resolve(spec: SyntheticModelSpec): Resolved {
   for (const [what, t] of [['weightType', weightType], ['embeddingType', embeddingType], ['outputType', outputType]] as const) {
     if (!isWeightType(t)) throw new Error(`${what} ${ggmlTypeName(t)} is not a weight type this writer encodes`);
   }
-  const quantised = [weightType, embeddingType, outputType].some((t) => !FLOAT_TYPES.has(t));
-  const widths = quantised ? QUANTISED_WIDTHS : FLOAT_WIDTHS;
+  const widths = defaultWidths([weightType, embeddingType, outputType]);
   return {
     ...SYNTHETIC_DEFAULTS,
     embd: widths.embd,

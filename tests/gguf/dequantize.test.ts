@@ -178,6 +178,22 @@ test('a stride writes a transposed tile; offsets on both sides are honoured', ()
   assert.is(tile[4], 0, 'nothing written between strided slots');
 });
 
+test('blocks and outputs in SharedArrayBuffers (worker threads sharing memory) decode the same', () => {
+  const raw = randomBytes(34 * 4 + 4 * 64, 9);
+  setHalf(raw, 0, 0.5); setHalf(raw, 34, 0.25); setHalf(raw, 68, 1); setHalf(raw, 102, 2);
+  const f32 = new Float32Array(64).map((_, i) => i / 7);
+  raw.set(new Uint8Array(f32.buffer), 136);
+  const shared = new Uint8Array(new SharedArrayBuffer(raw.length));
+  shared.set(raw);
+  const out = new Float32Array(new SharedArrayBuffer(4 * 128));
+  for (const [type, at, n] of [[GgmlType.Q8_0, 0, 128], [GgmlType.F32, 136, 64]] as const) {
+    dequantizeBlocks(type, shared, at, n, out, 0);
+    const plain = new Float32Array(n);
+    dequantizeBlocks(type, raw, at, n, plain, 0);
+    assert.equal([...out.subarray(0, n)], [...plain]);
+  }
+});
+
 test('bad requests are refused with the reason', () => {
   const out = new Float32Array(512);
   assert.throws(() => dequantizeBlocks(GgmlType.Q4_K, new Uint8Array(144), 0, 100, out, 0), /multiple/);

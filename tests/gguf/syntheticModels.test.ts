@@ -21,7 +21,7 @@ test('llama: the tiny defaults are unchanged (64 wide, F32, separate output head
   assert.ok(buildSyntheticLlama({ seed: 3 }).toBuffer().equals(buildSyntheticLlama({ seed: 3 }).toBuffer()), 'deterministic');
 });
 
-test('quantised models default to K-quant-sized widths and type each tensor as asked', () => {
+test('K-quant models default to 256/512 widths, and each tensor gets the type asked for', () => {
   const f = read(buildSyntheticModel({ weightType: GgmlType.Q4_K, embeddingType: GgmlType.Q6_K, outputType: GgmlType.Q8_0 }));
   assert.is(f.metadata['llama.embedding_length'], 256);
   assert.is(f.metadata['llama.feed_forward_length'], 512);
@@ -45,9 +45,10 @@ test('qwen2: keys under qwen2., F32 q/k/v biases, rope base 1e6', () => {
   assert.is(f.metadata['qwen2.rope.freq_base'], 1e6);
   assert.is(f.metadata['qwen2.attention.head_count_kv'], 2);
   assert.not.ok('llama.embedding_length' in f.metadata);
-  assert.equal(f.tensorInfo('blk.0.attn_q.bias')!.dims, [256]);
-  assert.equal(f.tensorInfo('blk.0.attn_k.bias')!.dims, [128]);
-  assert.equal(f.tensorInfo('blk.0.attn_v.bias')!.dims, [128]);
+  assert.is(f.metadata['qwen2.embedding_length'], 64, 'Q4_0 rows need only multiples of 32');
+  assert.equal(f.tensorInfo('blk.0.attn_q.bias')!.dims, [64]);
+  assert.equal(f.tensorInfo('blk.0.attn_k.bias')!.dims, [32]);
+  assert.equal(f.tensorInfo('blk.0.attn_v.bias')!.dims, [32]);
   assert.is(f.tensorInfo('blk.0.attn_v.bias')!.type, GgmlType.F32);
   assert.ok(f.tensorData('blk.0.attn_q.bias').some((v) => Math.abs(v) > 0.1), 'biases are not negligible');
 });
@@ -87,7 +88,7 @@ test('widths a type cannot store, and features an architecture lacks, are refuse
 test('makeTinyGguf options: --arch/--type and friends become a spec with a descriptive file name', () => {
   const o = optionsFromArgs(['--arch', 'qwen2', '--type', 'q4_0', '--blocks', '3', '--tied']);
   assert.equal(o.spec, { architecture: 'qwen2', weightType: GgmlType.Q4_0, tiedOutput: true, blocks: 3 });
-  assert.is(specName(o.spec), 'synthetic-qwen2-b3-e256-h4-kv2-ff512-s1234-q4_0-tied');
+  assert.is(specName(o.spec), 'synthetic-qwen2-b3-e64-h4-kv2-ff128-s1234-q4_0-tied');
   assert.is(specName({ blocks: 4, embd: 256, heads: 8, kvHeads: 4, ff: 512 }), 'synthetic-llama-b4-e256-h8-kv4-ff512-s1234', 'existing names kept');
   assert.equal(optionsFromArgs([]), { path: undefined, force: false, spec: undefined });
   assert.throws(() => optionsFromArgs(['--type', 'IQ4_XS']), /--type IQ4_XS: expected one of F32/);

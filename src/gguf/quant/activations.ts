@@ -50,7 +50,8 @@ let bitsView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
 /** The float bits of x's buffer (cached for the last buffer seen: no allocation on the hot path). */
 function bitsOf(x: Float32Array): Uint32Array<ArrayBufferLike> {
-  if (x.buffer !== bitsBuffer) {
+  // A resizable buffer keeps its identity when it grows: rebuild the view when it is too short.
+  if (x.buffer !== bitsBuffer || bitsView.length < (x.byteOffset + x.byteLength) >>> 2) {
     bitsView = new Uint32Array(x.buffer, 0, x.buffer.byteLength >>> 2);
     bitsBuffer = x.buffer;
   }
