@@ -7,6 +7,7 @@
 // backend rounds it for W's type, so the forward pass is the one llama.cpp runs. Gradients pass
 // through that rounding unchanged (straight-through). The rank-r LoRA products, norms, RoPE and
 // attention are small and run in this thread.
+import { q8_1SumErrors } from '../../../../gguf/quant/activations.js';
 import { activationClassOf } from './kernels/blockCodec.js';
 import type { MatmulEngine } from './kernels/MatmulEngine.js';
 import type { Transposed } from './kernels/packing.js';
@@ -101,8 +102,7 @@ export class LoraTransformer {
     const layer = this.weights.layers[l]!;
     const w = layer.proj[p]!;
     const nIn = w.cols, nOut = w.rows;
-    const y = this.f32(T * nOut);
-    this.engine.forward(w, this.packs.get(u, T, nIn, w.type), y);
+    const y = this.frozenForward(w, u, T);
     addBias(y, layer.bias[p], T, nOut);
     const pair = this.lora?.get(l, p);
     if (!pair) return y;
@@ -143,6 +143,27 @@ export class LoraTransformer {
       sin.set(table.sin.subarray(0, s.len * half), s.start * half);
     }
     return { cos, sin };
+  }
+
+  /**
+   * y = W·u for a frozen matrix, as llama.cpp computes it: u rounded for W's type, and for
+   * Q4_1 / Q5_1 the fp16 rounding of the activation block sums those formats multiply by each
+   * block's minimum.
+   */
+  private frozenForward(w: QuantMatrix, u: Float32Array, T: number): Float32Array {
+    const y = this.f32(T * w.rows);
+    this.engine.forward(w, this.packs.get(u, T, w.cols, w.type), y);
+    if (w.mins) {
+      const mark = this.engine.arena.mark();
+      const blocks = w.cols / 32;
+      const err = new Float32Array(T * blocks);
+      for (let t = 0; t < T; t++) q8_1SumErrors(u, t * w.cols, w.cols, err, t * blocks);
+      const extra = this.f32(T * w.rows);
+      this.engine.forward(w.mins, this.engine.transposeInput(err, T, blocks), extra);
+      for (let i = 0; i < y.length; i++) y[i] += extra[i]!;
+      this.engine.arena.release(mark);
+    }
+    return y;
   }
 
   /** Token embeddings: rows of token_embd, dequantised as llama.cpp's get_rows does. */
@@ -245,8 +266,7 @@ export class LoraTransformer {
     this.packs.clear();
     const nf = this.f32(T * E);
     const invf = rmsNormForward(nf, x, outputNorm, T, E, hp.rmsEps);
-    const logits = this.f32(T * hp.nVocab);
-    this.engine.forward(output, this.engine.transposeInput(nf, T, E, output.type), logits);
+    const logits = this.frozenForward(output, nf, T);
     addBias(logits, this.weights.outputBias, T, hp.nVocab);
     return { T, sequences, logits, layers: caches, xf: x, invf, nf, rope, release: () => arena.release(mark) };
   }

@@ -85,14 +85,19 @@ export function outerAcc(dw: Float32Array, dy: Float32Array, x: Float32Array, T:
 
 /** RMSNorm per row: out = x / sqrt(mean(x²) + eps) · g. Returns the per-row inverse RMS. */
 export function rmsNormForward(out: Float32Array, x: Float32Array, g: Float32Array, T: number, n: number, eps: number): Float32Array {
+  // In ggml's float steps (ggml-cpu ops.cpp rms_norm, fused with the weight): squares rounded to
+  // float and summed in double, mean and scale in float, then (x·scale)·g with two roundings.
+  // Bit-equal inputs to the quantised products downstream avoid flipped roundings there.
+  const f = Math.fround;
   const inv = new Float32Array(T);
+  const epsF = f(eps);
   for (let t = 0; t < T; t++) {
     const o = t * n;
     let ss = 0;
-    for (let i = 0; i < n; i++) ss += x[o + i]! * x[o + i]!;
-    const r = 1 / Math.sqrt(ss / n + eps);
+    for (let i = 0; i < n; i++) ss += f(x[o + i]! * x[o + i]!);
+    const r = f(1 / f(Math.sqrt(f(f(ss / n) + epsF))));
     inv[t] = r;
-    for (let i = 0; i < n; i++) out[o + i] = x[o + i]! * r * g[i]!;
+    for (let i = 0; i < n; i++) out[o + i] = f(x[o + i]! * r) * g[i]!;
   }
   return inv;
 }

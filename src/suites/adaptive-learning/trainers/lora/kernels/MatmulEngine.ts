@@ -57,6 +57,7 @@ export class MatmulEngine {
   private readonly scratch: number;
   private readonly scratchFloats: number;
   private failure: Error | undefined;
+  private jitter: (() => number) | undefined;
 
   /**
    * `threads` ≥ 1 counts the calling thread; threads − 1 helpers are started. `maxTokens` bounds
@@ -91,7 +92,16 @@ export class MatmulEngine {
 
   /** The input of forward: x (T × cols) rounded for weight type `roundFor`, transposed. */
   transposeInput(x: Float32Array, T: number, cols: number, roundFor?: number): Transposed {
-    return transposeRounded(this.arena, x, T, cols, roundFor);
+    return transposeRounded(this.arena, x, T, cols, roundFor, this.jitter);
+  }
+
+  /**
+   * Conditioning probe (tests only): multiplies every input of a frozen product by 1 + jitter()
+   * before it is rounded. A position whose result moves under a one-ulp jitter hangs on a
+   * rounding that float noise decides, so no other implementation can be expected to match it.
+   */
+  setInputJitter(jitter: (() => number) | undefined): void {
+    this.jitter = jitter;
   }
 
   /** out[T×W.rows] = x·Wᵀ (x given by transposeInput). `out` has row stride W.rows. */

@@ -15,6 +15,11 @@ export interface QuantMatrix {
   /** Values and bytes of one ggml block. */
   blockValues: number;
   blockBytes: number;
+  /**
+   * Q4_1 / Q5_1 only: each block's stored minimum as an F16 matrix (rows × blocks). llama.cpp adds
+   * minimum × an fp16-rounded activation sum; the trainer adds the rounding part through this.
+   */
+  mins?: QuantMatrix;
 }
 
 export function describeMatrix(name: string, type: number, cols: number, rows: number, ptr: number): QuantMatrix {

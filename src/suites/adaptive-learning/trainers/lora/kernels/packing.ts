@@ -32,11 +32,12 @@ export interface Transposed { ptr: number; rows: number; cols: number }
  * The right operand of a forward product: x rounded row by row for weight type `roundFor`
  * (undefined: as is), then transposed so each of x's columns is a contiguous row.
  */
-export function transposeRounded(arena: SharedArena, x: Float32Array, rows: number, cols: number, roundFor?: number): Transposed {
+export function transposeRounded(arena: SharedArena, x: Float32Array, rows: number, cols: number, roundFor?: number, jitter?: () => number): Transposed {
   const out = arena.f32(rows * cols);
   const row = new Float32Array(cols);
   for (let t = 0; t < rows; t++) {
     row.set(x.subarray(t * cols, t * cols + cols));
+    if (jitter) for (let k = 0; k < cols; k++) row[k] = row[k]! * (1 + jitter());
     if (roundFor !== undefined) roundActivationsLikeGgml(roundFor, row, 0, cols);
     for (let k = 0, o = t; k < cols; k++, o += rows) out[o] = row[k]!;
   }

@@ -2,6 +2,7 @@
 // as the file stores them (quantised blocks stay quantised), the small F32 vectors (norms, biases,
 // rope factors) into ordinary arrays.
 import { closeSync, openSync, readSync } from 'node:fs';
+import { GgmlType } from '../../../../../gguf/ggufTypes.js';
 import { openGguf, type OpenGgufFile } from '../../../../../gguf/readGguf.js';
 import { describeMatrix, type QuantMatrix } from '../kernels/QuantMatrix.js';
 import type { SharedArena } from '../kernels/SharedArena.js';
@@ -62,7 +63,24 @@ function readMatrix(file: OpenGgufFile, fd: number, arena: SharedArena, name: st
     if (n === 0) throw new LoraTrainError('MODEL_UNSUPPORTED', `${file.path}: tensor ${name} runs past the end of the file`);
     got += n;
   }
-  return { ...probe, ptr: dst.byteOffset };
+  const m: QuantMatrix = { ...probe, ptr: dst.byteOffset };
+  if (info.type === GgmlType.Q4_1 || info.type === GgmlType.Q5_1) m.mins = blockMinimums(arena, m);
+  return m;
+}
+
+/** The fp16 minimum at byte 2 of every Q4_1 / Q5_1 block, as an F16 matrix of rows × blocks. */
+function blockMinimums(arena: SharedArena, m: QuantMatrix): QuantMatrix {
+  const blocks = m.cols / m.blockValues;
+  const out = arena.bytes(m.rows * blocks * 2);
+  const src = new Uint8Array(arena.memory.buffer);
+  for (let r = 0, o = 0; r < m.rows; r++) {
+    for (let b = 0; b < blocks; b++, o += 2) {
+      const at = m.ptr + r * m.rowBytes + b * m.blockBytes + 2;
+      out[o] = src[at]!;
+      out[o + 1] = src[at + 1]!;
+    }
+  }
+  return describeMatrix(`${m.name} (block minimums)`, GgmlType.F16, blocks, m.rows, out.byteOffset);
 }
 
 export function loadModelWeights(path: string, arena: SharedArena): ModelWeights {
