@@ -21,7 +21,7 @@ async function maxLogProbGap(modelPath: string, f32Cache: boolean): Promise<numb
   try {
     const tokens = [probe.model.tokens.bos!, ...probe.model.tokenize(TEXT)];
     const rows = await probe.logProbs(tokens, { f32Cache });
-    const { weights, engine, dispose } = openModelForTraining(modelPath, 2);
+    const { weights, engine, dispose } = await openModelForTraining(modelPath, 2);
     const V = weights.hp.nVocab;
     const { logits } = new LoraTransformer(weights, engine).forward(tokens);
     await dispose();

@@ -55,7 +55,7 @@ async function compare(spec: SyntheticModelSpec, file: string): Promise<Comparis
   const path = join(tmp, file);
   await buildSyntheticModel(spec).write(path);
   const probe = await openProbe(path);
-  const open = openModelForTraining(path, 2);
+  const open = await openModelForTraining(path, 2);
   try {
     const tokens = [probe.model.tokens.bos!, ...probe.model.tokenize(TEXT)];
     const T = tokens.length;

@@ -9,7 +9,7 @@ import { LoraParams } from '../../src/suites/adaptive-learning/trainers/lora/Lor
 import { LoraTransformer, crossEntropy } from '../../src/suites/adaptive-learning/trainers/lora/LoraTransformer.js';
 
 test('finite differences match LoRA gradients on all modules (relative error < 1e-2)', async () => {
-  const { weights, engine, dispose } = openModelForTraining(await ensureTinyModel(), 2);
+  const { weights, engine, dispose } = await openModelForTraining(await ensureTinyModel(), 2);
   const lora = new LoraParams(weights.hp, { rank: 2, alpha: 4, targetModules: [...weights.spec.projections] });
   lora.initialise(1);
   // Non-zero B so gradients reach A too.
@@ -59,7 +59,7 @@ test('finite differences match LoRA gradients on all modules (relative error < 1
 });
 
 test('dropout multiplies the adapter input and its gradient by the same mask', async () => {
-  const { weights, engine, dispose } = openModelForTraining(await ensureTinyModel(), 1);
+  const { weights, engine, dispose } = await openModelForTraining(await ensureTinyModel(), 1);
   const lora = new LoraParams(weights.hp, { rank: 2, alpha: 2, targetModules: ['attn_q', 'ffn_down'] });
   lora.initialise(3);
   const normal = seededNormal(4);

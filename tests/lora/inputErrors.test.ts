@@ -30,11 +30,11 @@ test('non-llama architecture', async () => {
 });
 
 test('a quantisation the trainer cannot read', async () => {
-  const p = join(tmp, 'q4.gguf');
+  const p = join(tmp, 'iq4.gguf');
   const w = buildSyntheticLlama().remove('blk.0.attn_q.weight');
-  w.addRawTensor('blk.0.attn_q.weight', [64, 64], 2 /* Q4_0 */, new Uint8Array((64 * 64 / 32) * 18));
+  w.addRawTensor('blk.0.attn_q.weight', [64, 64], 20 /* IQ4_NL */, new Uint8Array((64 * 64 / 32) * 18));
   await w.write(p);
-  await expectError({ modelPath: p }, 'MODEL_UNSUPPORTED', /Q4_0/);
+  await expectError({ modelPath: p }, 'MODEL_UNSUPPORTED', /tensor blk\.0\.attn_q\.weight is IQ4_NL/);
 });
 
 test('not a GGUF file, and missing files', async () => {

@@ -15,6 +15,8 @@ import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+/** No helper finishing its share for this long means one has died. */
+const STALL_MS = 60_000;
 let compiled: { module: WebAssembly.Module; fused: boolean } | undefined;
 
 /**
@@ -58,6 +60,8 @@ export class MatmulEngine {
   private readonly scratchFloats: number;
   private failure: Error | undefined;
   private jitter: (() => number) | undefined;
+  /** Resolves when every helper thread has started (rejects if one could not). */
+  readonly ready: Promise<void>;
 
   /**
    * `threads` ≥ 1 counts the calling thread; threads − 1 helpers are started. `maxTokens` bounds
@@ -77,12 +81,20 @@ export class MatmulEngine {
     this.scratchFloats = Math.max(TILE_FLOATS + 128 * maxTokens, attentionScratchFloats(maxSequence, 256));
     this.scratch = arena.alloc(this.threads * this.scratchFloats * 4);
     this.views = new MemoryViews(arena.memory);
+    const started: Promise<void>[] = [];
     for (let tid = 1; tid < this.threads; tid++) {
       const w = startThread({ memory: arena.memory, module, ctlPtr, tid, generation: Atomics.load(this.ctl, Ctl.Generation) });
+      started.push(new Promise((resolve, reject) => {
+        w.once('message', () => resolve());
+        w.once('error', (err) => reject(new Error(`a matrix kernel thread could not start: ${err.message}`)));
+      }));
       w.on('error', (err) => { this.failure = err; });
-      w.unref();
       this.workers.push(w);
     }
+    // Started threads keep the event loop alive only until they are ready: while the caller
+    // waits for them, nothing else may; after that an undisposed engine must not hold a process.
+    this.ready = Promise.all(started).then(() => { for (const w of this.workers) w.unref(); });
+    this.ready.catch(() => undefined);
   }
 
   /** Packs `src` for use as the left operand of backward (see packing.ts). */
@@ -173,9 +185,14 @@ export class MatmulEngine {
       runItem(ctl, item, 0, views, this.gemm);
     }
     if (helpers > 0 && items > 1) {
-      for (let pending = Atomics.load(ctl, Ctl.Pending); pending !== 0; pending = Atomics.load(ctl, Ctl.Pending)) {
+      // This thread cannot see worker events while it waits, so a thread that died mid-task
+      // shows up only as no progress: give up after a minute without any.
+      let lastChange = Date.now();
+      for (let pending = Atomics.load(ctl, Ctl.Pending); pending !== 0;) {
         Atomics.wait(ctl, Ctl.Pending, pending, 1000);
-        if (this.failure) throw this.failure;
+        const now = Atomics.load(ctl, Ctl.Pending);
+        if (now !== pending) { pending = now; lastChange = Date.now(); continue; }
+        if (Date.now() - lastChange > STALL_MS) throw new Error(`matrix kernel threads made no progress for ${STALL_MS / 1000} s`);
       }
     }
     if (Atomics.load(ctl, Ctl.Failed)) throw new Error('a matrix kernel thread failed (see its log line)');

@@ -1,6 +1,6 @@
 // A matrix-kernel thread: waits on the control block, takes work items until none are left,
 // reports done, waits for the next task. See MatmulEngine.ts for the protocol.
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { GemmFn } from './gemmModule.js';
 import { Ctl, MemoryViews, runItem } from './matmulTasks.js';
 
@@ -12,6 +12,7 @@ const views = new MemoryViews(memory);
 // The generation when this thread was started, not now: a task posted while the thread was still
 // starting must not be missed.
 let seen = generation;
+parentPort!.postMessage('ready');
 
 for (;;) {
   Atomics.wait(ctl, Ctl.Generation, seen);

@@ -12,10 +12,16 @@ export interface OpenModel {
 }
 
 /** `maxTokens`: rows of one batch (sequences × length); `maxSequence`: the longest sequence. */
-export function openModelForTraining(path: string, threads: number, maxTokens = 512, maxSequence = maxTokens): OpenModel {
+export async function openModelForTraining(path: string, threads: number, maxTokens = 512, maxSequence = maxTokens): Promise<OpenModel> {
   // Room for the weights up front; activations grow the memory as needed.
   const arena = new SharedArena(statSync(path).size + (64 << 20));
   const weights = loadModelWeights(path, arena);
   const engine = new MatmulEngine(arena, threads, maxTokens, maxSequence);
+  try {
+    await engine.ready;
+  } catch (err) {
+    await engine.dispose();
+    throw err;
+  }
   return { weights, engine, dispose: () => engine.dispose() };
 }
