@@ -8,6 +8,8 @@ import { registerWithTwin } from './registerWithTwin.js';
 import { type LauncherState, type SuiteStatus, writeState } from './stateFile.js';
 import { startOrder } from './startOrder.js';
 import { SuiteProcess } from './SuiteProcess.js';
+import { suitePortClaims } from './suitePorts.js';
+import { describeTaken, takenPorts } from './portCheck.js';
 import type { ServiceSpec, StartupConfig } from './types.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -78,6 +80,7 @@ export class Launcher {
         command: cmd,
         env,
         log: this.log,
+        ports: suitePortClaims(spec, cfg.portOffset),
         onChange: () => {
           this.save();
           if (proc.status.state === 'failed' && lastState !== 'failed') opts.onSuiteFailed?.(proc.status);
@@ -95,6 +98,14 @@ export class Launcher {
       launcherPid: process.pid, config: cfg.file, machine: cfg.machine, state: 'starting',
       startedAt: now, updatedAt: now, errorBus: null, suites: this.procs.map((p) => p.status),
     };
+  }
+
+  /**
+   * True when no selected suite is running or can still come back: each one has been given up on
+   * or blocked (a launcher in that state has nothing left to supervise).
+   */
+  allGaveUp(): boolean {
+    return this.procs.length > 0 && this.procs.every((p) => p.status.state === 'failed' || p.status.state === 'blocked');
   }
 
   /** Current snapshot (the same object the state file is written from). */
@@ -193,9 +204,12 @@ export class Launcher {
       });
       this.state.errorBus.state = 'running';
     } catch (err) {
+      const taken = await takenPorts(bus.bindAddress, [
+        { port: bus.port, what: 'error bus XSUB' }, { port: bus.pubPort, what: 'error bus XPUB' },
+      ]);
       this.state.errorBus.state = 'failed';
-      this.state.errorBus.reason = (err as Error).message;
-      this.log.error({ err: (err as Error).message }, 'error bus did not start; suites still start and log their errors');
+      this.state.errorBus.reason = taken.length ? describeTaken(bus.bindAddress, taken) : (err as Error).message;
+      this.log.error({ err: this.state.errorBus.reason }, 'error bus did not start; suites still start and log their errors');
     }
     this.save();
   }

@@ -40,6 +40,8 @@ export interface SuiteHostOptions {
   /** CURVE server keys (SECURE_ZMQ=1); only clients whose public key is listed get in. */
   curve?: CurveServerKeys & { authorizedClients: Iterable<string> };
   log?: Logger;
+  /** Echoed as `instance_id` in the health object (the launcher's per-spawn id). */
+  instanceId?: string;
 }
 
 /**
@@ -107,6 +109,7 @@ export class SuiteHost {
       inFlight: () => this.pipeline.inFlightCount,
       ports: { main: this.opts.port, health: this.opts.healthPort, metrics: this.opts.metricsPort ?? 0 },
       version: PACKAGE_VERSION,
+      instanceId: this.opts.instanceId,
     });
   }
 

@@ -10,6 +10,8 @@ export interface HealthInputs {
   inFlight: () => number;
   ports: Record<string, number>;
   version: string;
+  /** Set by the launcher per spawn (AGENT_SUITES_INSTANCE_ID), so it can tell its own child's answer from another process's. */
+  instanceId?: string;
 }
 
 /** Local naive ISO time, as the legacy BaseAgent emitted (infrastructure.md §1.4). */
@@ -59,6 +61,7 @@ export async function buildHealth(h: HealthInputs): Promise<Record<string, unkno
     service: h.suite,
     version: h.version,
     pid: process.pid,
+    ...(h.instanceId ? { instance_id: h.instanceId } : {}),
     ports: h.ports,
     legacy_agents: h.router.listAgents().map((a) => a.name),
     agents,

@@ -83,6 +83,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       errorBusEndpoint: env.errorBusEndpoint ?? cfg?.errorBusEndpoint,
       peers,
       log: createLogger(desc.name),
+      instanceId: process.env.AGENT_SUITES_INSTANCE_ID || undefined,
     });
     let stopping = false;
     const stop = (signal: string) => {

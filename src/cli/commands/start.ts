@@ -24,7 +24,8 @@ function suiteLine(s: SuiteStatus, restarted: boolean): string {
 /**
  * `agent-suites start`: runs every enabled suite of a startup file in its own child process, in
  * dependency order, waits for each health socket, prints one line per suite, and supervises them
- * until SIGINT/SIGTERM.
+ * until SIGINT/SIGTERM/SIGHUP. Exit code 1 when no suite could
+ * start or every suite has given up.
  */
 export const startCommand: CommandModule<object, StartArgs> = {
   command: 'start',
@@ -57,6 +58,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
       throw new Error(`${config.file} has no enabled suite for this launcher to start (it runs ${Object.keys(SUITES).join(', ')})`);
     }
     const t0 = Date.now();
+    let startedUp = false;
     const launcher = new Launcher({
       config,
       dataDir,
@@ -64,11 +66,24 @@ export const startCommand: CommandModule<object, StartArgs> = {
       log: createLogger('launcher'),
       env: { ...process.env, DATA_DIR: dataDir },
       onSuiteHealthy: (s, restarted) => process.stdout.write(`${suiteLine(s, restarted)}\n`),
-      onSuiteFailed: (s) => process.stderr.write(`${s.name}: ${s.state}: ${s.reason}\n`),
+      onSuiteFailed: (s) => {
+        process.stderr.write(`${s.name}: ${s.state}: ${s.reason}\n`);
+        // Once start-up is over, a launcher whose every suite has given up has nothing to supervise.
+        if (startedUp && launcher.allGaveUp()) stopAll('every suite has given up; stopping and exiting with code 1', 1);
+      },
     });
 
     let done!: () => void;
     const finished = new Promise<void>((resolve) => { done = resolve; });
+    let stopRequested = false;
+    /** Stops every suite once; `exitCode` 0 for a requested stop, 1 when nothing is left running. */
+    const stopAll = (why: string, exitCode: number) => {
+      if (stopRequested) return;
+      stopRequested = true;
+      process.stderr.write(`${why}\n`);
+      process.exitCode = exitCode;
+      void launcher.stop().then(done);
+    };
     let signalled = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signalled++;
@@ -76,8 +91,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
         process.stderr.write(`${signal} again: exiting without waiting\n`);
         process.exit(130);
       }
-      process.stderr.write(`${signal}: stopping suites in reverse order\n`);
-      void launcher.stop().then(done);
+      stopAll(`${signal}: stopping suites in reverse order`, 0);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -87,11 +101,17 @@ export const startCommand: CommandModule<object, StartArgs> = {
     process.on('exit', onExit);
 
     const state = await launcher.start();
-    if (!signalled) {
+    startedUp = true;
+    if (!stopRequested) {
       const up = state.suites.filter((s) => s.state === 'healthy').length;
       const bus = config.errorBus?.enabled ? `; error bus ${state.errorBus?.state ?? 'off'} on ${config.errorBus.port}/${config.errorBus.pubPort}` : '';
-      process.stdout.write(`${up}/${state.suites.length} suites healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s${bus}; `
-        + `state in ${stateFilePath(dataDir)}; Ctrl-C to stop\n`);
+      if (launcher.allGaveUp()) {
+        stopAll(`0/${state.suites.length} suites healthy: none could start${bus}; `
+          + `exiting (reasons above and in ${stateFilePath(dataDir)})`, 1);
+      } else {
+        process.stdout.write(`${up}/${state.suites.length} suites healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s${bus}; `
+          + `state in ${stateFilePath(dataDir)}; Ctrl-C to stop\n`);
+      }
     }
     // Keeps the process alive until a signal has stopped everything.
     const keepAlive = setInterval(() => {}, 1 << 30);

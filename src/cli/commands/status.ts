@@ -36,7 +36,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     }
     const launcherUp = state.state !== 'stopped' && pidAlive(state.launcherPid);
     const probes = await Promise.all(state.suites.map((s) =>
-      (launcherUp && s.pid ? probeHealth(s.host, s.ports.health, argv.timeout) : Promise.resolve({ up: false, status: '-' }))));
+      (launcherUp && s.pid ? probeHealth(s.host, s.ports.health, argv.timeout, { pid: s.pid }) : Promise.resolve({ up: false, status: '-' }))));
     const allUp = launcherUp && state.suites.length > 0 && probes.every((p) => p.up);
     if (argv.json) {
       process.stdout.write(`${JSON.stringify({
