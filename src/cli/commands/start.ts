@@ -24,7 +24,7 @@ function suiteLine(s: SuiteStatus, restarted: boolean): string {
 /**
  * `agent-suites start`: runs every enabled suite of a startup file in its own child process, in
  * dependency order, waits for each health socket, prints one line per suite, and supervises them
- * until SIGINT/SIGTERM/SIGHUP. Exit code 1 when no suite could
+ * until SIGINT/SIGTERM/SIGHUP or until its parent process dies. Exit code 1 when no suite could
  * start or every suite has given up.
  */
 export const startCommand: CommandModule<object, StartArgs> = {
@@ -35,6 +35,8 @@ export const startCommand: CommandModule<object, StartArgs> = {
       .option('config', {
         type: 'string', default: 'startup_config/all-in-one.yaml',
         describe: 'Startup YAML (agent-suites schema, or a legacy MainPC agent_groups / PC2 pc2_services file)',
+        // `npm start -- --config other.yaml` passes --config twice: the last one wins.
+        coerce: (v: string | string[]) => (Array.isArray(v) ? v[v.length - 1]! : v),
       })
       .option('only', { type: 'string', describe: 'Comma-separated suites to start (others in the file are left alone)' })
       .option('data-dir', { type: 'string', describe: 'State folder (default DATA_DIR or ./data): suite data, logs/<suite>.log, launcher-state.json' })
@@ -96,6 +98,17 @@ export const startCommand: CommandModule<object, StartArgs> = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal); // terminal closed: the suites sit in their own process groups
+    // A parent that dies (an `npm start` or `sh -c` wrapper signalled by a supervisor does not always
+    // pass the signal on) leaves this process re-parented; stop then as on SIGTERM. Polled because
+    // Linux tells a child nothing when its parent dies.
+    const parent = process.ppid;
+    // With the parent gone, so may be the reader of our output: a write error must not kill the stop.
+    process.stdout.on('error', () => {});
+    process.stderr.on('error', () => {});
+    const parentWatch = setInterval(() => {
+      if (process.ppid !== parent) stopAll(`parent process ${parent} is gone: stopping suites in reverse order`, 0);
+    }, 250);
+    parentWatch.unref();
     // Suites run in their own process groups; never leave them behind if this process dies.
     const onExit = () => launcher.killNow();
     process.on('exit', onExit);
@@ -117,6 +130,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
     const keepAlive = setInterval(() => {}, 1 << 30);
     await finished;
     clearInterval(keepAlive);
+    clearInterval(parentWatch);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
