@@ -9,6 +9,7 @@ import { type LauncherState, type SuiteStatus, writeState } from './stateFile.js
 import { startOrder } from './startOrder.js';
 import { SuiteProcess } from './SuiteProcess.js';
 import { suitePortClaims } from './suitePorts.js';
+import { waitForPredecessors } from './predecessors.js';
 import { describeTaken, takenPorts } from './portCheck.js';
 import type { ServiceSpec, StartupConfig } from './types.js';
 
@@ -125,6 +126,7 @@ export class Launcher {
   /** Starts the error bus and every selected suite in order; resolves when each is healthy or given up. */
   async start(): Promise<LauncherState> {
     this.save();
+    await this.waitForPredecessors();
     await this.startErrorBus();
     for (const proc of this.procs) {
       if (this.stopping) break;
@@ -153,6 +155,25 @@ export class Launcher {
       this.monitor.unref();
     }
     return this.snapshot();
+  }
+
+  /**
+   * An earlier launcher on this DATA_DIR that was SIGKILLed leaves suites that need a moment to
+   * notice and shut down; starting ours before they are gone would race them for the ports.
+   */
+  private async waitForPredecessors(): Promise<void> {
+    const grace = this.opts.config.launcher.shutdownGraceMs;
+    const r = await waitForPredecessors(this.opts.dataDir, grace, (found) => {
+      const list = found.map((s) => `${s.suite ?? 'suite'} pid ${s.pid}`).join(', ');
+      this.log.warn({ pids: found.map((s) => s.pid) },
+        `waiting up to ${grace / 1000} s for ${found.length} suite process${found.length === 1 ? '' : 'es'} of an earlier launcher `
+        + `(pid ${[...new Set(found.map((s) => s.launcherPid))].join(', ')}, no longer running) to exit: ${list}`);
+    });
+    if (r.killed.length) {
+      this.log.warn({ pids: r.killed.map((s) => s.pid) }, `killed ${r.killed.length} leftover suite process${r.killed.length === 1 ? '' : 'es'} still running after ${grace / 1000} s`);
+    } else if (r.found.length) {
+      this.log.info(`leftover suites of the earlier launcher exited after ${r.waitedMs} ms`);
+    }
   }
 
   /** Remote dependencies, and local ones left out by --only, are probed but not started here. */
