@@ -51,6 +51,7 @@ export class Launcher {
   private bus?: ErrorBusHandle;
   private monitor?: NodeJS.Timeout;
   private stopping?: Promise<void>;
+  private registrationSkipLogged = false;
 
   constructor(private readonly opts: LauncherOptions) {
     this.log = opts.log ?? createLogger('launcher');
@@ -96,7 +97,7 @@ export class Launcher {
     }
     const now = new Date().toISOString();
     this.state = {
-      launcherPid: process.pid, config: cfg.file, machine: cfg.machine, state: 'starting',
+      launcherPid: process.pid, config: cfg.file, machine: cfg.machine, portOffset: cfg.portOffset, state: 'starting',
       startedAt: now, updatedAt: now, errorBus: null, suites: this.procs.map((p) => p.status),
     };
   }
@@ -207,7 +208,11 @@ export class Launcher {
     const address = WILDCARDS.has(spec.bindAddress) ? (cfg.machines[cfg.machine] ?? spec.host) : spec.bindAddress;
     // Fire and forget: a missing SystemDigitalTwin never holds up start-up.
     void registerWithTwin(spec, reg, cfg.machine, address).then((r) => {
-      if (!r.ok) this.log.info({ suite: spec.name, detail: r.detail }, 'SystemDigitalTwin registration skipped');
+      // Once per launcher: with no SystemDigitalTwin every suite (and every restart) would say it again.
+      if (!r.ok && !this.registrationSkipLogged) {
+        this.registrationSkipLogged = true;
+        this.log.info({ detail: r.detail }, `SystemDigitalTwin registration skipped (${spec.name}; not logged again for other suites or restarts)`);
+      } else if (!r.ok) this.log.debug({ suite: spec.name, detail: r.detail }, 'SystemDigitalTwin registration skipped');
       proc.set({ registration: { ...r, at: new Date().toISOString() } });
     });
   }

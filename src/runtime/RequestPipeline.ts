@@ -144,6 +144,17 @@ export class RequestPipeline {
     return reply;
   }
 
+  /**
+   * A failure a handler decided (an unknown model, a refused path, a missing record) answers with a
+   * `code`; it goes to the error bus under that code so `errors tail` shows what users ran into.
+   * Refusals made before any handler ran (unknown action, bad fields, busy) are only counted.
+   */
+  private reportCodedFailure(reply: unknown, agent: string, action: string, requestId: string | undefined): void {
+    if (!isObject(reply) || typeof reply.code !== 'string' || String(reply.status).toLowerCase() !== 'error') return;
+    const message = String(reply.message ?? reply.error ?? reply.error_message ?? reply.code);
+    this.opts.errors.report({ error_type: reply.code, message, severity: 'warning', agent, details: { code: reply.code, action, request_id: requestId } });
+  }
+
   private fail(acc: Accounting, code: ErrorCode, vars: Record<string, unknown> = {}): unknown {
     return this.finish(acc, errorReply(formatError(code, vars), { code }), code);
   }
@@ -241,23 +252,27 @@ export class RequestPipeline {
           reject(err);
         }
       });
-      return this.finish(acc, normalizeReply(reply));
+      const answered = normalizeReply(reply);
+      this.reportCodedFailure(answered, routed.agent.name, routed.action, req.requestId);
+      return this.finish(acc, answered);
     } catch (err) {
       if (err instanceof SuiteError) {
-        if (err.code === 'TIMEOUT') {
-          this.opts.errors.report({ error_type: 'timeout', message: err.message, severity: 'warning', agent: routed.agent.name, details: { action: routed.action } });
-        }
+        this.opts.errors.report({
+          error_type: err.code, message: err.message, severity: 'warning', agent: routed.agent.name,
+          details: { code: err.code, action: routed.action, request_id: req.requestId },
+        });
         return this.finish(acc, errorReply(err.message, { code: err.code, ...(err.extra ?? {}) }), err.code);
       }
       const message = err instanceof Error ? err.message : String(err);
+      const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
       this.opts.errors.report({
-        error_type: 'handler_exception',
+        error_type: code ?? 'handler_exception',
         message,
         severity: 'error',
         agent: routed.agent.name,
-        details: { action: routed.action, request_id: req.requestId, stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6).join('\n') : undefined },
+        details: { code: code ?? 'HANDLER_FAILED', action: routed.action, request_id: req.requestId, stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6).join('\n') : undefined },
       });
-      return this.finish(acc, errorReply(message), 'HANDLER_FAILED');
+      return this.finish(acc, errorReply(message, code ? { code } : {}), code ?? 'HANDLER_FAILED');
     } finally {
       cancelDeadline?.();
       ctx.release();

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { loadExtraSuites } from '../../launcher/extraSuites.js';
 import { Launcher } from '../../launcher/Launcher.js';
 import { loadStartupConfig } from '../../launcher/loadStartupConfig.js';
-import { pidAlive, readState, stateFilePath, type SuiteStatus } from '../../launcher/stateFile.js';
+import { pidAlive, readState, retireState, stateFilePath, type SuiteStatus } from '../../launcher/stateFile.js';
 import { createLogger } from '../../runtime/logger.js';
 import { SUITES } from '../../suites/registry.js';
 import { runtimeEnv } from '../runtimeEnv.js';
@@ -135,6 +135,8 @@ export const startCommand: CommandModule<object, StartArgs> = {
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
     process.off('exit', onExit);
+    // A clean stop leaves no state file for `status`/`health` to follow; a failed run keeps it (why).
+    if (!process.exitCode) retireState(dataDir);
     process.stdout.write('all suites stopped\n');
   },
 };
