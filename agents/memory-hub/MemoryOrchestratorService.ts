@@ -20,6 +20,7 @@ type Reply = Record<string, unknown>;
 export class MemoryOrchestratorService extends Agent {
   readonly name = 'MemoryOrchestratorService';
   override readonly legacyPort = 7140;
+  override readonly legacyHealthPort = 7141;
 
   constructor(private readonly core: MemoryCore) {
     super();

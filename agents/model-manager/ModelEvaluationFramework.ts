@@ -36,6 +36,7 @@ const EVAL_KEYS = ['evaluation_id', 'model_name', 'cycle_id', 'trust_score', 'ac
 export class ModelEvaluationFramework extends Agent {
   readonly name = 'ModelEvaluationFramework';
   override readonly legacyPort = 7220;
+  override readonly legacyHealthPort = 7221;
 
   constructor(private readonly svc: ModelManagerServices) {
     super();

@@ -82,7 +82,7 @@ export class Launcher {
         command: cmd,
         env,
         log: this.log,
-        ports: suitePortClaims(spec, cfg.portOffset),
+        ports: suitePortClaims(spec, cfg),
         onChange: () => {
           this.save();
           if (proc.status.state === 'failed' && lastState !== 'failed') opts.onSuiteFailed?.(proc.status);

@@ -1,10 +1,8 @@
 import { createServer } from 'node:net';
+import type { PortOwner } from '../runtime/legacyListeners.js';
 
 /** One port a suite is about to bind, with what it is for (used in the message). */
-export interface PortClaim {
-  port: number;
-  what: string;
-}
+export type PortClaim = PortOwner;
 
 export interface TakenPort extends PortClaim {
   error: string;

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { loadStartupConfig } from '../../launcher/loadStartupConfig.js';
 import { loadExtraSuites } from '../../launcher/extraSuites.js';
+import { otherPortsOnMachine } from '../../launcher/suitePorts.js';
 import { findSuite, SUITES } from '../../suites/registry.js';
 import { SuiteHost } from '../../runtime/SuiteHost.js';
 import { createLogger } from '../../runtime/logger.js';
@@ -84,6 +85,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       peers,
       log: createLogger(desc.name),
       instanceId: process.env.AGENT_SUITES_INSTANCE_ID || undefined,
+      reservedPorts: cfg ? otherPortsOnMachine(cfg, desc.name) : [],
     });
     let stopping = false;
     const stop = (signal: string) => {
