@@ -4,6 +4,7 @@ import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import type { Logger } from '../runtime/logger.js';
 import { type ExpectedOwner, probeHealth, waitForHealth } from './healthProbe.js';
 import { describeTaken, type PortClaim, takenPorts } from './portCheck.js';
+import { EXIT_REFUSED_DATA } from './exitCodes.js';
 import type { SuiteStatus } from './stateFile.js';
 import type { LauncherSettings, ServiceSpec } from './types.js';
 
@@ -170,6 +171,13 @@ export class SuiteProcess {
       : code !== null ? `exit code ${code}` : `signal ${signal}`;
     const tail = lastLogLine(this.opts.logFile);
     this.opts.log.warn({ suite: this.name, code, signal, crashes: this.crashTimes.length }, 'suite process ended');
+    if (code === EXIT_REFUSED_DATA) {
+      const why = lastLogLine(this.opts.logFile, 1000)?.replace(/^agent-suites: /, '');
+      this.set({ state: 'failed', pid: null, lastExit, reason: `refused to start: ${why ?? 'its data cannot be used (see the log)'}; not restarted` });
+      this.opts.log.error({ suite: this.name, reason: this.status.reason }, 'suite refused its data; not restarting it');
+      this.settle();
+      return;
+    }
     if (this.crashTimes.length > policy.maxRestarts) {
       this.set({
         state: 'failed', pid: null, lastExit,
@@ -255,13 +263,13 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-/** Last non-empty line of a suite log (for the failure reason), at most 200 characters. */
-function lastLogLine(file: string): string | undefined {
+/** Last non-empty line of a suite log (for the failure reason), at most `max` characters. */
+function lastLogLine(file: string, max = 200): string | undefined {
   try {
     const size = statSync(file).size;
     const buf = readFileSync(file).subarray(Math.max(0, size - 4096)).toString('utf8');
     const line = buf.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- launcher:')).pop();
-    return line?.slice(0, 200);
+    return line?.slice(0, max);
   } catch {
     return undefined;
   }

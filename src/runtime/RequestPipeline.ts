@@ -4,6 +4,7 @@ import { HandlerContext } from './HandlerContext.js';
 import type { AgentRouter, RoutedAction } from './AgentRouter.js';
 import { HEALTH_VERBS } from './AgentRouter.js';
 import type { ErrorReporter } from './ErrorBusPublisher.js';
+import { storageFaultCount, storageFullMessage } from '../stores/sqlite/storageFaults.js';
 import { SuiteError, errorReply, formatError, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { normalizeRequest, type NormalizedRequest } from './normalizeRequest.js';
@@ -239,6 +240,7 @@ export class RequestPipeline {
       streamSend ? async (chunk: Reply) => streamSend(withRequestId({ ...chunk, stream: 'chunk' }, requestId)) : undefined,
     );
     let cancelDeadline: (() => void) | undefined;
+    const faultsBefore = storageFaultCount();
     try {
       const reply = await new Promise<unknown>((resolve, reject) => {
         cancelDeadline = this.deadlines.add(timeoutMs, () => {
@@ -252,7 +254,7 @@ export class RequestPipeline {
           reject(err);
         }
       });
-      const answered = normalizeReply(reply);
+      const answered = storageFullAnswer(normalizeReply(reply), faultsBefore);
       this.reportCodedFailure(answered, routed.agent.name, routed.action, req.requestId);
       return this.finish(acc, answered);
     } catch (err) {
@@ -310,6 +312,18 @@ function normalizeReply(reply: unknown): unknown {
   const text = reply.message ?? reply.error;
   if (typeof text !== 'string') return reply;
   return { ...reply, message: reply.message ?? text, error: reply.error ?? text };
+}
+
+/**
+ * Agents turn a caught write failure into their legacy wording ("Failed to add memory: …"); when
+ * the failure was a full disk (SQLITE_FULL during this handler), the reply says so with the
+ * STORAGE_FULL code instead, so clients and the error bus can tell it from bad input.
+ */
+function storageFullAnswer(reply: unknown, faultsBefore: number): unknown {
+  if (storageFaultCount() === faultsBefore || !isObject(reply) || reply.code !== undefined) return reply;
+  if (String(reply.status).toLowerCase() !== 'error') return reply;
+  const message = storageFullMessage() ?? String(reply.message ?? reply.error ?? 'Storage full');
+  return { ...reply, message, error: message, code: 'STORAGE_FULL', retryable: true };
 }
 
 function withRequestId(reply: unknown, requestId: string | undefined): unknown {

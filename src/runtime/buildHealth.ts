@@ -1,5 +1,6 @@
 import type { Suite, SuiteHealth } from './Suite.js';
 import type { AgentRouter } from './AgentRouter.js';
+import { storageFaults } from '../stores/sqlite/storageFaults.js';
 
 export interface HealthInputs {
   suite: string;
@@ -49,6 +50,9 @@ export async function buildHealth(h: HealthInputs): Promise<Record<string, unkno
     }
     agents[agent.name] = { actions: h.router.actionsOf(agent.name).length, ...detail };
   }
+  // A full disk (SQLITE_FULL) leaves reads working but writes refused until space returns.
+  const full = storageFaults();
+  if (full.length && (status === 'ok' || status === 'degraded')) status = 'degraded';
   const { status: _ignored, ...rest } = extra;
   return {
     status,
@@ -66,5 +70,6 @@ export async function buildHealth(h: HealthInputs): Promise<Record<string, unkno
     legacy_agents: h.router.listAgents().map((a) => a.name),
     agents,
     ...rest,
+    ...(full.length ? { storage: { status: 'full', files: full } } : {}),
   };
 }
