@@ -6,6 +6,7 @@ import * as C from '../../contracts/memory-hub/MemoryOrchestratorService.js';
 import { BreakerOpenError } from '../../src/suites/memory-hub/memory/CircuitBreaker.js';
 import { MissingMemoryError } from '../../src/suites/memory-hub/memory/MemoryGraph.js';
 import { MemoryInputError } from '../../src/suites/memory-hub/memory/MemoryStore.js';
+import { UPDATABLE_FIELDS } from '../../src/suites/memory-hub/memory/memoryRecord.js';
 import type { MemoryCore } from '../../src/suites/memory-hub/MemoryCore.js';
 import { isPlainObject, toInt, toLimit, toNumber, truthy } from '../../src/suites/memory-hub/legacyParams.js';
 import type { SearchHit } from '../../src/suites/memory-hub/search/HybridSearch.js';
@@ -165,8 +166,17 @@ export class MemoryOrchestratorService extends Agent {
         const id = p.memory_id;
         if (!truthy(id)) return errorReply('memory_id is required.');
         if (typeof id !== 'string') return errorReply('memory_id must be a string.');
-        const data = p.update_data ?? {};
-        if (!isPlainObject(data)) return errorReply('update_data must be an object.');
+        const given = p.update_data ?? {};
+        if (!isPlainObject(given)) return errorReply('update_data must be an object.');
+        // update_data names the fields (legacy); fields sent beside it (top level, data, payload) count
+        // too. A field that is not updatable is refused: legacy dropped it and answered success.
+        // A whole record sent back keeps its own memory_id: that is not a change.
+        const stray = Object.keys(given).filter((k) => !(UPDATABLE_FIELDS as readonly string[]).includes(k) && !(k === 'memory_id' && given[k] === id));
+        if (stray.length) return errorReply(`update_data field${stray.length > 1 ? 's' : ''} ${stray.map((k) => `'${k}'`).join(', ')} cannot be updated (updatable: ${UPDATABLE_FIELDS.join(', ')}).`);
+        const data: Record<string, unknown> = {};
+        for (const f of UPDATABLE_FIELDS) if (f in p) data[f] = (p as Record<string, unknown>)[f];
+        for (const [k, v] of Object.entries(given)) if (k !== 'memory_id') data[k] = v;
+        if (!Object.keys(data).length) return errorReply(`update_memory needs at least one field to change (${UPDATABLE_FIELDS.join(', ')}), in update_data or beside memory_id.`);
         return this.run('Failed to update memory', 'update_memory_error', () =>
           core.store.update(id, data) ? { status: 'success' } : errorReply(`Memory with ID ${id} not found.`),
         );

@@ -8,6 +8,7 @@ import { storageFaultCount, storageFullMessage } from '../stores/sqlite/storageF
 import { SuiteError, errorReply, formatError, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { normalizeRequest, type NormalizedRequest } from './normalizeRequest.js';
+import { unknownFields } from './unknownFields.js';
 import type { SuiteMetrics } from './SuiteMetrics.js';
 import { validateParams } from './validateParams.js';
 import { CodecError, detectCodec, jsonCodec, type Codec } from '../transport/codec/index.js';
@@ -48,6 +49,11 @@ export interface PipelineOptions {
   gate?: RequestGate;
   /** Suite.inferAction: names the verb of a request that has none. */
   inferAction?: (params: Record<string, unknown>) => string | undefined;
+  /**
+   * For a write action, the fields it takes and the envelope keys any request may carry; undefined
+   * for other actions. A write whose request carries anything else is refused (UNKNOWN_FIELD).
+   */
+  writeFields?: (agent: string, action: string) => { fields: ReadonlySet<string>; envelope: ReadonlySet<string> } | undefined;
 }
 
 /**
@@ -218,6 +224,16 @@ export class RequestPipeline {
       return this.fail(acc, 'BUSY', { inflight: this.inFlight, limit: limits.maxInFlight });
     }
 
+    const write = this.opts.writeFields?.(routed.agent.name, routed.action);
+    if (write) {
+      // A field the action does not take would be dropped while the reply says "success".
+      const unknown = unknownFields(req.raw, write.fields, write.envelope);
+      if (unknown.length) {
+        const fields = unknown.map((u) => `'${u.field}'${u.where === 'top level' ? '' : ` (under ${u.where})`}`).join(', ');
+        return this.fail(acc, 'UNKNOWN_FIELD', { action: routed.action, fields, known: [...write.fields].sort().join(', ') || 'no fields' });
+      }
+    }
+
     const validation = validateParams(routed.def.params, req.params, routed.action);
     if (!validation.ok) {
       const legacy = routed.def.onInvalid?.({ field: validation.field, details: validation.details });
@@ -225,8 +241,7 @@ export class RequestPipeline {
       return this.finish(acc, reply, 'INVALID_PARAMS');
     }
     const params = validation.value;
-
-    const timeoutMs = routed.def.timeoutMs ?? limits.requestTimeoutMs;
+   const timeoutMs = routed.def.timeoutMs ?? limits.requestTimeoutMs;
     this.inFlight++;
     const requestId = req.requestId;
     const ctx = new HandlerContext(

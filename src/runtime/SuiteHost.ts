@@ -16,6 +16,8 @@ import { jsonCodec, detectCodec } from '../transport/codec/index.js';
 import { gateFromConfig, type BuiltGate } from './security/gateFromConfig.js';
 import { ZapAuthenticator } from './security/ZapAuthenticator.js';
 import { legacyHealthReply } from './legacyHealth.js';
+import { schemaKeys } from './unknownFields.js';
+import { ENVELOPE_FIELDS, WRITE_ACTIONS } from '../../contracts/writeActions.js';
 import { planLegacyListeners, type PortOwner } from './legacyListeners.js';
 
 export interface SuiteHostOptions {
@@ -69,6 +71,8 @@ export class SuiteHost {
   private readonly gate: BuiltGate;
   private zap?: ZapAuthenticator;
   readonly dataDir: string;
+  /** agent + action → fields of each write action (contracts/writeActions.ts), built at start. */
+  private readonly writeFields = new Map<string, { fields: ReadonlySet<string>; envelope: ReadonlySet<string> }>();
 
   constructor(readonly opts: SuiteHostOptions) {
     this.log = opts.log ?? createLogger(opts.name);
@@ -91,6 +95,7 @@ export class SuiteHost {
       health: () => this.health(),
       gate: this.gate.gate,
       inferAction: (params) => this.suite?.inferAction(params),
+      writeFields: (agent, action) => this.writeFields.get(`${agent}\0${action}`),
     });
     this.dataDir = join(opts.dataRoot, opts.slug);
   }
@@ -161,6 +166,7 @@ export class SuiteHost {
       await this.suite.start();
       for (const agent of this.suite.agents()) this.router.register(agent);
       this.router.addCollisionRules(this.suite.collisions());
+      this.indexWriteActions();
       for (const problem of this.router.verify()) this.log.warn(problem);
 
       this.servers.push(
@@ -177,6 +183,16 @@ export class SuiteHost {
     } catch (err) {
       await this.close().catch(() => {});
       throw err;
+    }
+  }
+
+  /** Reads the write audit table for this suite's agents (schema keys plus listed extra fields). */
+  private indexWriteActions(): void {
+    for (const { agent, action, def } of this.router.definitions()) {
+      const spec = WRITE_ACTIONS[agent.name]?.[action];
+      const keys = spec && schemaKeys(def.params);
+      if (!spec || !keys) continue;
+      this.writeFields.set(`${agent.name}\0${action}`, { fields: new Set([...keys, ...(spec.fields ?? [])]), envelope: ENVELOPE_FIELDS });
     }
   }
 
