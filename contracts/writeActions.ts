@@ -7,9 +7,16 @@
  * where the schema only accepts the envelope (the agent checks its fields itself).
  * tests/contracts/writeActions.test.ts runs every entry and checks that no write is missing.
  */
+import { EVALUATION_FLAT_FIELDS, METRIC_FLAT_FIELDS } from './model-manager/ModelEvaluationFramework.js';
+
 export interface WriteAction {
   /** Fields taken beyond the schema's keys. */
   readonly fields?: readonly string[];
+  /**
+   * Every field is taken: the rest of the view is stored as the job's training config
+   * (training.start), so there is no unknown field to refuse here.
+   */
+  readonly open?: true;
 }
 
 const w = (fields?: readonly string[]): WriteAction => (fields ? { fields } : {});
@@ -33,7 +40,9 @@ export const WRITE_ACTIONS: Readonly<Record<string, Readonly<Record<string, Writ
   GGUFModelManager: { load_model: w(), unload_model: w() },
   ModelManagerAgent: { clear_conversation: w(), LOAD_MODEL: w(), UNLOAD_MODEL: w(), UPDATE_MODEL_USAGE: w() },
   PredictiveLoader: { record_usage: w(), preload_models: w() },
-  ModelEvaluationFramework: { log_performance_metric: w(), log_model_evaluation: w(), log_metric: w() },
+  ModelEvaluationFramework: {
+    log_performance_metric: w(METRIC_FLAT_FIELDS), log_model_evaluation: w(EVALUATION_FLAT_FIELDS), log_metric: w(),
+  },
   ModelManagerSuite: { 'models.load': w(), 'models.unload': w(), 'models.swap': w(), 'models.register': w(), 'models.unregister': w() },
   // AdaptiveLearningSuite
   SelfTrainingOrchestrator: { create_cycle: w(), start_cycle: w() },
@@ -47,10 +56,14 @@ export const WRITE_ACTIONS: Readonly<Record<string, Readonly<Record<string, Writ
   LearningOpportunityDetector: { mark_processed: w() },
   ActiveLearningMonitor: { 'active_learning.label': w() },
   LearningAdjusterAgent: { register_parameter: w(), adjust_parameter: w(), record_performance: w(), apply_adjustment: w() },
-  AdaptiveLearningSuite: { 'training.start': w(), 'training.stop': w(), 'opportunities.ingest': w(), 'opportunities.import_memory': w() },
+  AdaptiveLearningSuite: { 'training.start': { open: true }, 'training.stop': w(), 'opportunities.ingest': w(), 'opportunities.import_memory': w() },
 };
 
-/** Keys any request may carry: the verb, legacy BaseAgent metadata, routing, auth, the two wrappers. */
+/**
+ * Keys any request may carry: the verb, legacy BaseAgent metadata (`source_agent`, `request_id`,
+ * `timestamp`; MemoryClient's `created_by`, which the orchestrator accepted and dropped, vector
+ * #34), routing, auth, and the two wrappers.
+ */
 export const ENVELOPE_FIELDS: ReadonlySet<string> = new Set([
-  'action', 'command', 'request_type', 'type', 'request_id', 'source_agent', 'timestamp', 'target_agent', 'token', 'data', 'payload',
+  'action', 'command', 'request_type', 'type', 'request_id', 'source_agent', 'timestamp', 'created_by', 'target_agent', 'token', 'data', 'payload',
 ]);

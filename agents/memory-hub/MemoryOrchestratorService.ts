@@ -168,15 +168,18 @@ export class MemoryOrchestratorService extends Agent {
         if (typeof id !== 'string') return errorReply('memory_id must be a string.');
         const given = p.update_data ?? {};
         if (!isPlainObject(given)) return errorReply('update_data must be an object.');
-        // update_data names the fields (legacy); fields sent beside it (top level, data, payload) count
-        // too. A field that is not updatable is refused: legacy dropped it and answered success.
-        // A whole record sent back keeps its own memory_id: that is not a change.
-        const stray = Object.keys(given).filter((k) => !(UPDATABLE_FIELDS as readonly string[]).includes(k) && !(k === 'memory_id' && given[k] === id));
-        if (stray.length) return errorReply(`update_data field${stray.length > 1 ? 's' : ''} ${stray.map((k) => `'${k}'`).join(', ')} cannot be updated (updatable: ${UPDATABLE_FIELDS.join(', ')}).`);
+        // update_data names the fields (legacy); MemoryEntry fields sent beside it (top level, data,
+        // payload) count too. Keys of update_data that are no updatable field are skipped as in legacy
+        // (vector #50), but an update that changes no field is refused: legacy answered success.
+        const updatable = UPDATABLE_FIELDS as readonly string[];
         const data: Record<string, unknown> = {};
-        for (const f of UPDATABLE_FIELDS) if (f in p) data[f] = (p as Record<string, unknown>)[f];
-        for (const [k, v] of Object.entries(given)) if (k !== 'memory_id') data[k] = v;
-        if (!Object.keys(data).length) return errorReply(`update_memory needs at least one field to change (${UPDATABLE_FIELDS.join(', ')}), in update_data or beside memory_id.`);
+        for (const f of updatable) if (f in p) data[f] = (p as Record<string, unknown>)[f];
+        for (const [k, v] of Object.entries(given)) if (updatable.includes(k)) data[k] = v;
+        if (!Object.keys(data).length) {
+          const stray = Object.keys(given).filter((k) => k !== 'memory_id');
+          return errorReply(`update_memory changed nothing: ${stray.length ? `update_data field${stray.length > 1 ? 's' : ''} ${stray.map((k) => `'${k}'`).join(', ')} cannot be updated; ` : ''}`
+            + `give at least one of ${UPDATABLE_FIELDS.join(', ')} in update_data or beside memory_id.`);
+        }
         return this.run('Failed to update memory', 'update_memory_error', () =>
           core.store.update(id, data) ? { status: 'success' } : errorReply(`Memory with ID ${id} not found.`),
         );

@@ -191,7 +191,7 @@ export class SuiteHost {
     for (const { agent, action, def } of this.router.definitions()) {
       const spec = WRITE_ACTIONS[agent.name]?.[action];
       const keys = spec && schemaKeys(def.params);
-      if (!spec || !keys) continue;
+      if (!spec || spec.open || !keys) continue;
       this.writeFields.set(`${agent.name}\0${action}`, { fields: new Set([...keys, ...(spec.fields ?? [])]), envelope: ENVELOPE_FIELDS });
     }
   }

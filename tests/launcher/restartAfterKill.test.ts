@@ -11,7 +11,7 @@ import { type RunningLauncher, pickPorts, startLauncher, waitFor } from './launc
 // What systemd's Restart= does after an OOM kill: the launcher is SIGKILLed and started again at
 // once, while its suites are still noticing and shutting down. The new launcher must wait for
 // them instead of racing them for the ports (and counting their answers as its own). FixtureHub
-// takes 4 s to shut down, so the next launcher usually meets it still holding its health port
+// takes 2.5 s to shut down, so the next launcher usually meets it still holding its health port
 // (how often depends on how fast the launcher boots; at least one restart must).
 const ROUNDS = Number(process.env.RESTART_ROUNDS ?? 10);
 const WRITES_PER_ROUND = 5;
@@ -24,7 +24,7 @@ test(`SIGKILL the launcher and start it again at once, ${ROUNDS} times: every ro
   writeFileSync(file, `
 bind_address: 127.0.0.1
 services:
-  FixtureHub: { port: ${p[3]}, health_port: ${p[4]}, metrics_port: ${p[5]}, startup_order: 1, config: { close_delay_ms: 4000 } }
+  FixtureHub: { port: ${p[3]}, health_port: ${p[4]}, metrics_port: ${p[5]}, startup_order: 1, config: { close_delay_ms: 2500 } }
   MemoryHub: { port: ${p[0]}, health_port: ${p[1]}, metrics_port: ${p[2]}, startup_order: 2 }
 launcher: { health_timeout_seconds: 60, shutdown_grace_seconds: 10, restart: { max_restarts: 0 }, registration: { enabled: false } }
 `);

@@ -99,7 +99,7 @@ export function openDatabase(file: string, suiteFolder?: string, opts: { migrati
 }
 
 /** Files up to this size get `PRAGMA quick_check` at open (a few ms per MiB). */
-const QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024;
+const QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024;
 
 function prepareConnection(db: SqliteDatabase, file: string, suiteFolder: string | undefined, opts: { migrationsRoot?: string }): SqliteDatabase {
   db.pragma('journal_mode = WAL');
