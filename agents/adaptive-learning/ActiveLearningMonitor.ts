@@ -11,6 +11,7 @@ import type { LearningServices } from '../../src/suites/adaptive-learning/Learni
 export class ActiveLearningMonitor extends Agent {
   readonly name = 'ActiveLearningMonitor';
   override readonly legacyPort = 5638;
+  override readonly legacyHealthPort = 5639;
 
   constructor(private readonly s: LearningServices) {
     super();

@@ -14,6 +14,7 @@ const text = (err: unknown) => (err instanceof Error ? err.message : String(err)
 export class LearningAdjusterAgent extends Agent {
   readonly name = 'LearningAdjusterAgent';
   override readonly legacyPort = 5643;
+  override readonly legacyHealthPort = 5644;
   private readonly analyzer: AgentAnalyzer;
 
   constructor(private readonly s: LearningServices) {

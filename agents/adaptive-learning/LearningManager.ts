@@ -11,6 +11,7 @@ type Reply = Record<string, unknown>;
 export class LearningManager extends Agent {
   readonly name = 'LearningManager';
   override readonly legacyPort = 5580;
+  override readonly legacyHealthPort = 5581;
 
   constructor(private readonly s: LearningServices) {
     super();

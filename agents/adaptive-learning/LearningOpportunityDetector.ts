@@ -8,6 +8,7 @@ import { unifiedStats } from './statsReply.js';
 export class LearningOpportunityDetector extends Agent {
   readonly name = 'LearningOpportunityDetector';
   override readonly legacyPort = 7200;
+  override readonly legacyHealthPort = 7201;
 
   constructor(private readonly s: LearningServices) {
     super();

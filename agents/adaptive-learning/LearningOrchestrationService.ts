@@ -8,6 +8,7 @@ import { unifiedStats } from './statsReply.js';
 export class LearningOrchestrationService extends Agent {
   readonly name = 'LearningOrchestrationService';
   override readonly legacyPort = 7210;
+  override readonly legacyHealthPort = 7211;
 
   constructor(private readonly s: LearningServices) {
     super();

@@ -11,6 +11,7 @@ const text = (err: unknown) => (err instanceof Error ? err.message : String(err)
 export class LocalFineTunerAgent extends Agent {
   readonly name = 'LocalFineTunerAgent';
   override readonly legacyPort = 5642;
+  override readonly legacyHealthPort = 5643;
 
   constructor(private readonly s: LearningServices, private readonly dataDir: string) {
     super();

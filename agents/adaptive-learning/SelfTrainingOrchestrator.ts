@@ -13,6 +13,7 @@ function fail(err: unknown): Record<string, unknown> {
 export class SelfTrainingOrchestrator extends Agent {
   readonly name = 'SelfTrainingOrchestrator';
   override readonly legacyPort = 5660;
+  override readonly legacyHealthPort = 5661;
 
   constructor(private readonly s: LearningServices) {
     super();

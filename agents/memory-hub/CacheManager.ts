@@ -23,6 +23,12 @@ const MAX_VALUE_BYTES = 1024 * 1024;
 export class CacheManager extends Agent {
   readonly name = 'CacheManager';
   override readonly legacyPort = 7102;
+  override readonly legacyHealthPort = 8102;
+
+  /** memory_hub.md §2.9: the same object on both sockets. */
+  override legacyHealth(): Promise<Reply> {
+    return this.healthObject();
+  }
   private readonly startedAt = Date.now();
 
   constructor(private readonly core: MemoryCore) {

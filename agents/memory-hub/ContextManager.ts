@@ -15,6 +15,15 @@ import { localIso } from '../../src/suites/memory-hub/conversation/util.js';
 export class ContextManager extends Agent {
   readonly name = 'ContextManager';
   override readonly legacyPort = 7111;
+  override readonly legacyHealthPort = 7112;
+
+  /** The PC2 ContextManager's health-socket object (memory_hub.md §2.6). */
+  override legacyHealth(base: Record<string, unknown>): Record<string, unknown> {
+    return {
+      status: base.status, service: this.name, initialization_status: 'complete',
+      port: this.legacyPort, health_port: this.legacyHealthPort, timestamp: new Date().toISOString(),
+    };
+  }
 
   constructor(private readonly s: ConversationServices) {
     super();

@@ -6,8 +6,6 @@ import { MemoryInputError } from '../../src/suites/memory-hub/memory/MemoryStore
 import { isPlainObject, toInt } from '../../src/suites/memory-hub/legacyParams.js';
 import { BreakerOpenError } from '../../src/suites/memory-hub/memory/CircuitBreaker.js';
 
-const LEGACY_HEALTH_PORT = 7113;
-
 /**
  * ExperienceTracker (memory_hub.md §2.8): experiences are memories of type "experience" in the
  * hub's store, answered in the MemoryManager shape its callers were written against
@@ -17,9 +15,28 @@ const LEGACY_HEALTH_PORT = 7113;
 export class ExperienceTracker extends Agent {
   readonly name = 'ExperienceTracker';
   override readonly legacyPort = 7112;
+  override readonly legacyHealthPort = 7113;
 
   constructor(private readonly core: MemoryCore) {
     super();
+  }
+
+  /** memory_hub.md §2.8: the same object on the health socket and for health_check. */
+  private trackerHealth(): Record<string, unknown> {
+    const ok = this.core.dbConnected();
+    return {
+      status: ok ? 'ok' : 'error',
+      service: this.name,
+      initialization_status: 'complete',
+      port: this.legacyPort,
+      health_port: this.legacyHealthPort,
+      timestamp: new Date().toISOString(),
+      ...(ok ? {} : { initialization_error: 'memory store is not answering' }),
+    };
+  }
+
+  override legacyHealth(): Record<string, unknown> {
+    return this.trackerHealth();
   }
 
   override actions(): Record<string, ActionDefinition> {
@@ -63,18 +80,7 @@ export class ExperienceTracker extends Agent {
       health_check: defineAction({
         params: C.healthCheck,
         description: "The tracker's legacy health object (service, ports, initialisation)",
-        handler: () => {
-          const ok = core.dbConnected();
-          return {
-            status: ok ? 'ok' : 'error',
-            service: this.name,
-            initialization_status: 'complete',
-            port: this.legacyPort,
-            health_port: LEGACY_HEALTH_PORT,
-            timestamp: new Date().toISOString(),
-            ...(ok ? {} : { initialization_error: 'memory store is not answering' }),
-          };
-        },
+        handler: () => this.trackerHealth(),
       }),
     };
   }

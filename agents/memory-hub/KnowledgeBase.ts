@@ -8,6 +8,7 @@ import type { ConversationServices } from '../../src/suites/memory-hub/conversat
 export class KnowledgeBase extends Agent {
   readonly name = 'KnowledgeBase';
   override readonly legacyPort = 5715;
+  override readonly legacyHealthPort = 6715;
   private requestCount = 0;
 
   constructor(private readonly s: ConversationServices) {

@@ -10,6 +10,12 @@ import type { MemoryCore } from '../../src/suites/memory-hub/MemoryCore.js';
 export class MemoryClient extends Agent {
   readonly name = 'MemoryClient';
   override readonly legacyPort = 5713;
+  override readonly legacyHealthPort = 6713;
+
+  /** memory_hub.md §2.1 as deployed: the default object plus service and whole-second uptime. */
+  override legacyHealth(base: Record<string, unknown>): Record<string, unknown> {
+    return { ...base, service: this.name, uptime_seconds: Math.floor(Number(base.uptime) || 0) };
+  }
 
   constructor(private readonly core: MemoryCore) {
     super();

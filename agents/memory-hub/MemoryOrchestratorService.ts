@@ -6,6 +6,7 @@ import * as C from '../../contracts/memory-hub/MemoryOrchestratorService.js';
 import { BreakerOpenError } from '../../src/suites/memory-hub/memory/CircuitBreaker.js';
 import { MissingMemoryError } from '../../src/suites/memory-hub/memory/MemoryGraph.js';
 import { MemoryInputError } from '../../src/suites/memory-hub/memory/MemoryStore.js';
+import { UPDATABLE_FIELDS } from '../../src/suites/memory-hub/memory/memoryRecord.js';
 import type { MemoryCore } from '../../src/suites/memory-hub/MemoryCore.js';
 import { isPlainObject, toInt, toLimit, toNumber, truthy } from '../../src/suites/memory-hub/legacyParams.js';
 import type { SearchHit } from '../../src/suites/memory-hub/search/HybridSearch.js';
@@ -20,6 +21,7 @@ type Reply = Record<string, unknown>;
 export class MemoryOrchestratorService extends Agent {
   readonly name = 'MemoryOrchestratorService';
   override readonly legacyPort = 7140;
+  override readonly legacyHealthPort = 7141;
 
   constructor(private readonly core: MemoryCore) {
     super();
@@ -164,8 +166,20 @@ export class MemoryOrchestratorService extends Agent {
         const id = p.memory_id;
         if (!truthy(id)) return errorReply('memory_id is required.');
         if (typeof id !== 'string') return errorReply('memory_id must be a string.');
-        const data = p.update_data ?? {};
-        if (!isPlainObject(data)) return errorReply('update_data must be an object.');
+        const given = p.update_data ?? {};
+        if (!isPlainObject(given)) return errorReply('update_data must be an object.');
+        // update_data names the fields (legacy); MemoryEntry fields sent beside it (top level, data,
+        // payload) count too. Keys of update_data that are no updatable field are skipped as in legacy
+        // (vector #50), but an update that changes no field is refused: legacy answered success.
+        const updatable = UPDATABLE_FIELDS as readonly string[];
+        const data: Record<string, unknown> = {};
+        for (const f of updatable) if (f in p) data[f] = (p as Record<string, unknown>)[f];
+        for (const [k, v] of Object.entries(given)) if (updatable.includes(k)) data[k] = v;
+        if (!Object.keys(data).length) {
+          const stray = Object.keys(given).filter((k) => k !== 'memory_id');
+          return errorReply(`update_memory changed nothing: ${stray.length ? `update_data field${stray.length > 1 ? 's' : ''} ${stray.map((k) => `'${k}'`).join(', ')} cannot be updated; ` : ''}`
+            + `give at least one of ${UPDATABLE_FIELDS.join(', ')} in update_data or beside memory_id.`);
+        }
         return this.run('Failed to update memory', 'update_memory_error', () =>
           core.store.update(id, data) ? { status: 'success' } : errorReply(`Memory with ID ${id} not found.`),
         );

@@ -13,6 +13,7 @@ import { localIso } from '../../src/suites/memory-hub/conversation/util.js';
 export class SessionMemoryAgent extends Agent {
   readonly name = 'SessionMemoryAgent';
   override readonly legacyPort = 5574;
+  override readonly legacyHealthPort = 6583;
 
   constructor(private readonly s: ConversationServices) {
     super();

@@ -15,6 +15,12 @@ const fail = (reason: string): Record<string, unknown> => errorReply(reason, { r
 export class UnifiedMemoryReasoningAgent extends Agent {
   readonly name = 'UnifiedMemoryReasoningAgent';
   override readonly legacyPort = 7105;
+  override readonly legacyHealthPort = 7106;
+
+  /** The same object as its health_check (memory_hub.md §2.5). */
+  override legacyHealth(): Record<string, unknown> {
+    return this.healthObject();
+  }
   private readonly counters = {
     request_count: 0,
     error_count: 0,

@@ -16,6 +16,12 @@ const LOAD_STAGE_CODES = new Set(['UNKNOWN_MODEL', 'MODEL_FILE_MISSING', 'CORRUP
 export class GGUFModelManager extends Agent {
   readonly name = 'GGUFModelManager';
   override readonly legacyPort = 5575;
+  override readonly legacyHealthPort = 5576;
+
+  /** BaseAgent's default object under the class name the legacy agent reported (model_manager.md §2.1). */
+  override legacyHealth(base: Record<string, unknown>): Record<string, unknown> {
+    return { ...base, message: base.status === 'ok' ? 'GgufModelManager is healthy' : base.message, service: this.name };
+  }
 
   constructor(private readonly svc: ModelManagerServices) {
     super();

@@ -25,8 +25,8 @@ function check<S extends z.ZodType>(schema: S, value: unknown): { ok: true; valu
   return r.success ? { ok: true, value: r.data } : { ok: false, message: `Validation error: ${describeIssues(r.error.issues)}` };
 }
 
-const METRIC_KEYS = ['metric_id', 'agent_name', 'metric_name', 'value', 'timestamp', 'context', 'metadata'];
-const EVAL_KEYS = ['evaluation_id', 'model_name', 'cycle_id', 'trust_score', 'accuracy', 'f1_score', 'avg_latency_ms', 'evaluation_timestamp', 'comparison_data'];
+const METRIC_KEYS = [...C.METRIC_FLAT_FIELDS];
+const EVAL_KEYS = [...C.EVALUATION_FLAT_FIELDS];
 
 /**
  * ModelEvaluationFramework (MainPC 7220 and PC2 5650 variants), model_manager.md §5, on the
@@ -36,6 +36,7 @@ const EVAL_KEYS = ['evaluation_id', 'model_name', 'cycle_id', 'trust_score', 'ac
 export class ModelEvaluationFramework extends Agent {
   readonly name = 'ModelEvaluationFramework';
   override readonly legacyPort = 7220;
+  override readonly legacyHealthPort = 7221;
 
   constructor(private readonly svc: ModelManagerServices) {
     super();

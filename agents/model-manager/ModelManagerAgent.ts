@@ -17,6 +17,12 @@ const SAMPLING_KEYS = Object.keys(samplingFields) as Array<keyof typeof sampling
 export class ModelManagerAgent extends Agent {
   readonly name = 'ModelManagerAgent';
   override readonly legacyPort = 5570;
+  override readonly legacyHealthPort = 5571;
+
+  /** MMA's own health loop reply on 5571 (model_manager.md §3.2). */
+  override legacyHealth(base: Record<string, unknown>): Record<string, unknown> {
+    return { status: base.status, details: { status_message: 'Agent is operational.', uptime_seconds: base.uptime } };
+  }
 
   constructor(private readonly svc: ModelManagerServices) {
     super();

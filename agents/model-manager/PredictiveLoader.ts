@@ -17,6 +17,17 @@ function localStamp(d = new Date()): string {
 export class PredictiveLoader extends Agent {
   readonly name = 'PredictiveLoader';
   override readonly legacyPort = 5617;
+  override readonly legacyHealthPort = 5618;
+
+  /**
+   * PredictiveLoader's health-socket fields (model_manager.md §4.1) with status "ok" instead of its
+   * "HEALTHY", which pc2's strict checker would refuse (contracts/model-manager/README.md).
+   */
+  override legacyHealth(base: Record<string, unknown>): Record<string, unknown> {
+    const d = new Date();
+    const local = new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+    return { status: base.status, agent: this.name, uptime: base.uptime, timestamp: local };
+  }
 
   constructor(private readonly svc: ModelManagerServices) {
     super();

@@ -42,7 +42,12 @@ export const semanticSearch = loose({
   filters: any.describe('{memory_type?, parent_id?, namespace?}'),
   mode: any.describe('hybrid (default) | semantic | lexical'),
 });
-export const updateMemory = loose({ memory_id: any, update_data: any.describe('object of MemoryEntry fields') });
+/**
+ * The fields to change go in `update_data` (legacy); MemoryEntry fields given in the parameter view
+ * itself (top level, `data` or `payload`) are changed too, `update_data` winning per field.
+ */
+const { memory_id: _id, ...updatableFields } = MemoryEntryFields;
+export const updateMemory = loose({ memory_id: any, update_data: any.describe('object of MemoryEntry fields'), ...updatableFields });
 export const deleteMemory = loose({ memory_id: any, cascade: any.describe('boolean, default false') });
 export const reinforceMemory = loose({ memory_id: any, reinforcement_factor: any.describe('positive number, default 1.2') });
 export const createContextGroup = loose({ name: any, description: any });

@@ -35,6 +35,10 @@ const limit = (d: number) => z.coerce.number().int().positive().max(10_000).defa
 
 // Envelopes are loose: the handler picks nested or flat and validates with the schemas above, so
 // a validation failure gets the legacy {status:"error", message} reply.
+/** The flat fields of a metric / an evaluation, accepted when no nested object is sent. */
+export const METRIC_FLAT_FIELDS = ['metric_id', 'agent_name', 'metric_name', 'value', 'timestamp', 'context', 'metadata'] as const;
+export const EVALUATION_FLAT_FIELDS = ['evaluation_id', 'model_name', 'cycle_id', 'trust_score', 'accuracy', 'f1_score', 'avg_latency_ms', 'evaluation_timestamp', 'comparison_data'] as const;
+
 export const logPerformanceMetric = z.looseObject({ metric: z.unknown().optional() });
 export const getPerformanceMetrics = z.looseObject({
   agent_name: z.string().nullish(),

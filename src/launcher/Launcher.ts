@@ -8,6 +8,9 @@ import { registerWithTwin } from './registerWithTwin.js';
 import { type LauncherState, type SuiteStatus, writeState } from './stateFile.js';
 import { startOrder } from './startOrder.js';
 import { SuiteProcess } from './SuiteProcess.js';
+import { suitePortClaims } from './suitePorts.js';
+import { waitForPredecessors } from './predecessors.js';
+import { describeTaken, takenPorts } from './portCheck.js';
 import type { ServiceSpec, StartupConfig } from './types.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -48,6 +51,7 @@ export class Launcher {
   private bus?: ErrorBusHandle;
   private monitor?: NodeJS.Timeout;
   private stopping?: Promise<void>;
+  private registrationSkipLogged = false;
 
   constructor(private readonly opts: LauncherOptions) {
     this.log = opts.log ?? createLogger('launcher');
@@ -78,6 +82,7 @@ export class Launcher {
         command: cmd,
         env,
         log: this.log,
+        ports: suitePortClaims(spec, cfg),
         onChange: () => {
           this.save();
           if (proc.status.state === 'failed' && lastState !== 'failed') opts.onSuiteFailed?.(proc.status);
@@ -92,9 +97,17 @@ export class Launcher {
     }
     const now = new Date().toISOString();
     this.state = {
-      launcherPid: process.pid, config: cfg.file, machine: cfg.machine, state: 'starting',
+      launcherPid: process.pid, config: cfg.file, machine: cfg.machine, portOffset: cfg.portOffset, state: 'starting',
       startedAt: now, updatedAt: now, errorBus: null, suites: this.procs.map((p) => p.status),
     };
+  }
+
+  /**
+   * True when no selected suite is running or can still come back: each one has been given up on
+   * or blocked (a launcher in that state has nothing left to supervise).
+   */
+  allGaveUp(): boolean {
+    return this.procs.length > 0 && this.procs.every((p) => p.status.state === 'failed' || p.status.state === 'blocked');
   }
 
   /** Current snapshot (the same object the state file is written from). */
@@ -114,6 +127,7 @@ export class Launcher {
   /** Starts the error bus and every selected suite in order; resolves when each is healthy or given up. */
   async start(): Promise<LauncherState> {
     this.save();
+    await this.waitForPredecessors();
     await this.startErrorBus();
     for (const proc of this.procs) {
       if (this.stopping) break;
@@ -142,6 +156,25 @@ export class Launcher {
       this.monitor.unref();
     }
     return this.snapshot();
+  }
+
+  /**
+   * An earlier launcher on this DATA_DIR that was SIGKILLed leaves suites that need a moment to
+   * notice and shut down; starting ours before they are gone would race them for the ports.
+   */
+  private async waitForPredecessors(): Promise<void> {
+    const grace = this.opts.config.launcher.shutdownGraceMs;
+    const r = await waitForPredecessors(this.opts.dataDir, grace, (found) => {
+      const list = found.map((s) => `${s.suite ?? 'suite'} pid ${s.pid}`).join(', ');
+      this.log.warn({ pids: found.map((s) => s.pid) },
+        `waiting up to ${grace / 1000} s for ${found.length} suite process${found.length === 1 ? '' : 'es'} of an earlier launcher `
+        + `(pid ${[...new Set(found.map((s) => s.launcherPid))].join(', ')}, no longer running) to exit: ${list}`);
+    });
+    if (r.killed.length) {
+      this.log.warn({ pids: r.killed.map((s) => s.pid) }, `killed ${r.killed.length} leftover suite process${r.killed.length === 1 ? '' : 'es'} still running after ${grace / 1000} s`);
+    } else if (r.found.length) {
+      this.log.info(`leftover suites of the earlier launcher exited after ${r.waitedMs} ms`);
+    }
   }
 
   /** Remote dependencies, and local ones left out by --only, are probed but not started here. */
@@ -175,7 +208,11 @@ export class Launcher {
     const address = WILDCARDS.has(spec.bindAddress) ? (cfg.machines[cfg.machine] ?? spec.host) : spec.bindAddress;
     // Fire and forget: a missing SystemDigitalTwin never holds up start-up.
     void registerWithTwin(spec, reg, cfg.machine, address).then((r) => {
-      if (!r.ok) this.log.info({ suite: spec.name, detail: r.detail }, 'SystemDigitalTwin registration skipped');
+      // Once per launcher: with no SystemDigitalTwin every suite (and every restart) would say it again.
+      if (!r.ok && !this.registrationSkipLogged) {
+        this.registrationSkipLogged = true;
+        this.log.info({ detail: r.detail }, `SystemDigitalTwin registration skipped (${spec.name}; not logged again for other suites or restarts)`);
+      } else if (!r.ok) this.log.debug({ suite: spec.name, detail: r.detail }, 'SystemDigitalTwin registration skipped');
       proc.set({ registration: { ...r, at: new Date().toISOString() } });
     });
   }
@@ -193,9 +230,12 @@ export class Launcher {
       });
       this.state.errorBus.state = 'running';
     } catch (err) {
+      const taken = await takenPorts(bus.bindAddress, [
+        { port: bus.port, what: 'error bus XSUB' }, { port: bus.pubPort, what: 'error bus XPUB' },
+      ]);
       this.state.errorBus.state = 'failed';
-      this.state.errorBus.reason = (err as Error).message;
-      this.log.error({ err: (err as Error).message }, 'error bus did not start; suites still start and log their errors');
+      this.state.errorBus.reason = taken.length ? describeTaken(bus.bindAddress, taken) : (err as Error).message;
+      this.log.error({ err: this.state.errorBus.reason }, 'error bus did not start; suites still start and log their errors');
     }
     this.save();
   }

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import type { Logger } from '../runtime/logger.js';
-import { probeHealth, waitForHealth } from './healthProbe.js';
+import { type ExpectedOwner, probeHealth, waitForHealth } from './healthProbe.js';
+import { describeTaken, type PortClaim, takenPorts } from './portCheck.js';
+import { EXIT_REFUSED_DATA } from './exitCodes.js';
 import type { SuiteStatus } from './stateFile.js';
 import type { LauncherSettings, ServiceSpec } from './types.js';
 
@@ -12,6 +15,8 @@ export interface SuiteProcessOptions {
   command: { command: string; args: string[] };
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** Every port the suite binds; each must be free before a spawn (a taken one fails the suite at once). */
+  ports?: readonly PortClaim[];
   /** Called after every state change (the launcher rewrites the state file). */
   onChange: () => void;
   /** Called each time a (re)started process first answers healthy. */
@@ -34,7 +39,11 @@ export class SuiteProcess {
   private probing = false;
   private lastFailure?: string;
   private spawnedAt = 0;
+  /** Set when the last health answer came from a process that is not this spawn. */
+  private lastForeign?: string;
   private settledWaiters: Array<() => void> = [];
+  /** Who must answer the health socket: this spawn's pid and instance id. */
+  private owner: ExpectedOwner = {};
 
   constructor(private readonly opts: SuiteProcessOptions) {
     const s = opts.spec;
@@ -71,11 +80,21 @@ export class SuiteProcess {
 
   private async runOnce(): Promise<void> {
     if (this.stopping) return this.settle();
+    const taken = this.opts.ports?.length ? await takenPorts(this.opts.spec.bindAddress, this.opts.ports) : [];
+    if (this.stopping) return this.settle();
+    if (taken.length) {
+      // Spawning would only crash-loop on the bind while another process answers our probes.
+      this.set({ state: 'failed', pid: null, reason: `not started: ${describeTaken(this.opts.spec.bindAddress, taken)}` });
+      this.opts.log.error({ suite: this.name, ports: taken.map((t) => t.port) }, this.status.reason!);
+      this.settle();
+      return;
+    }
     const child = this.spawnChild();
     let gone = false;
     this.exited!.then(() => { gone = true; });
     const probe = await waitForHealth(this.status.host, this.status.ports.health, this.opts.settings.healthTimeoutMs, {
       abort: () => gone || this.stopping,
+      owner: this.owner,
     });
     if (this.stopping || gone || child !== this.child) return; // the exit handler takes over
     if (probe.up) {
@@ -94,6 +113,7 @@ export class SuiteProcess {
     }
     // Alive but not answering: treat like a crash so the restart policy decides.
     this.healthTimedOut = true;
+    this.lastForeign = probe.foreign;
     this.opts.log.warn({ suite: this.name, last: probe.status }, 'suite not healthy in time; killing it');
     child.kill('SIGKILL');
   }
@@ -103,14 +123,17 @@ export class SuiteProcess {
     const fd = openSync(this.opts.logFile, 'a');
     writeSync(fd, `--- launcher: starting ${this.name} (attempt ${this.status.restarts + 1}) at ${new Date().toISOString()}: ${command} ${args.join(' ')}\n`);
     let child: ChildProcess;
+    const instanceId = randomUUID();
     try {
       // Own process group: a Ctrl-C on the terminal reaches only the launcher, which then stops
       // the suites one by one in reverse order.
-      child = spawn(command, args, { env: this.opts.env, stdio: ['ignore', fd, fd], detached: true });
+      child = spawn(command, args, { env: { ...this.opts.env, AGENT_SUITES_INSTANCE_ID: instanceId }, stdio: ['ignore', fd, fd], detached: true });
     } finally {
       closeSync(fd);
     }
     this.child = child;
+    this.owner = { pid: child.pid, instanceId };
+    this.lastForeign = undefined;
     this.healthTimedOut = false;
     this.spawnedAt = Date.now();
     this.exited = new Promise<void>((resolve) => {
@@ -144,9 +167,17 @@ export class SuiteProcess {
     this.crashTimes = [...this.crashTimes.filter((t) => now - t <= policy.windowMs), now];
     const how = this.healthTimedOut
       ? `no healthy answer on health port ${this.status.ports.health} within ${Math.round(this.opts.settings.healthTimeoutMs / 1000)} s`
+        + (this.lastForeign ? ` (it was ${this.lastForeign})` : '')
       : code !== null ? `exit code ${code}` : `signal ${signal}`;
     const tail = lastLogLine(this.opts.logFile);
     this.opts.log.warn({ suite: this.name, code, signal, crashes: this.crashTimes.length }, 'suite process ended');
+    if (code === EXIT_REFUSED_DATA) {
+      const why = lastLogLine(this.opts.logFile, 1000)?.replace(/^agent-suites: /, '');
+      this.set({ state: 'failed', pid: null, lastExit, reason: `refused to start: ${why ?? 'its data cannot be used (see the log)'}; not restarted` });
+      this.opts.log.error({ suite: this.name, reason: this.status.reason }, 'suite refused its data; not restarting it');
+      this.settle();
+      return;
+    }
     if (this.crashTimes.length > policy.maxRestarts) {
       this.set({
         state: 'failed', pid: null, lastExit,
@@ -172,7 +203,7 @@ export class SuiteProcess {
   async probe(): Promise<void> {
     if (this.probing || !this.child || (this.status.state !== 'healthy' && this.status.state !== 'unhealthy')) return;
     this.probing = true;
-    const r = await probeHealth(this.status.host, this.status.ports.health, 2000).finally(() => { this.probing = false; });
+    const r = await probeHealth(this.status.host, this.status.ports.health, 2000, this.owner).finally(() => { this.probing = false; });
     if (!this.child || this.stopping) return;
     const state = r.up ? 'healthy' : 'unhealthy';
     const changed = state !== this.status.state || r.status !== this.status.lastHealth?.status;
@@ -232,13 +263,13 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-/** Last non-empty line of a suite log (for the failure reason), at most 200 characters. */
-function lastLogLine(file: string): string | undefined {
+/** Last non-empty line of a suite log (for the failure reason), at most `max` characters. */
+function lastLogLine(file: string, max = 200): string | undefined {
   try {
     const size = statSync(file).size;
     const buf = readFileSync(file).subarray(Math.max(0, size - 4096)).toString('utf8');
     const line = buf.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- launcher:')).pop();
-    return line?.slice(0, 200);
+    return line?.slice(0, max);
   } catch {
     return undefined;
   }

@@ -56,3 +56,17 @@ export const LEGACY_PORTS: Readonly<Record<string, number>> = Object.freeze({
   SelfTrainingOrchestrator: 5660, LocalFineTunerAgent: 5642, LearningManager: 5580, LearningOrchestrationService: 7210,
   LearningOpportunityDetector: 7200, ActiveLearningMonitor: 5638, LearningAdjusterAgent: 5643,
 });
+
+/**
+ * The replaced agents' own health ports, as the legacy code bound them and the legacy per-agent
+ * checkers probe them (memory_hub.md, model_manager.md "Port map", learning_suite.md: health =
+ * main port + 1 where the code passed none; MemoryClient never bound one, so its startup-config
+ * port). Bound with `legacy_ports: true` unless the number is already a suite's port.
+ */
+export const LEGACY_HEALTH_PORTS: Readonly<Record<string, number>> = Object.freeze({
+  MemoryClient: 6713, SessionMemoryAgent: 6583, KnowledgeBase: 6715, MemoryOrchestratorService: 7141,
+  UnifiedMemoryReasoningAgent: 7106, ContextManager: 7112, ExperienceTracker: 7113, CacheManager: 8102,
+  GGUFModelManager: 5576, ModelManagerAgent: 5571, PredictiveLoader: 5618, ModelEvaluationFramework: 7221,
+  SelfTrainingOrchestrator: 5661, LocalFineTunerAgent: 5643, LearningManager: 5581, LearningOrchestrationService: 7211,
+  LearningOpportunityDetector: 7201, ActiveLearningMonitor: 5639, LearningAdjusterAgent: 5644,
+});

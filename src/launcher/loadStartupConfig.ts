@@ -148,7 +148,7 @@ export function loadStartupConfig(file: string, env: Env = process.env): Startup
 
   let launcher: LauncherSettings | undefined;
   try {
-    launcher = readLauncherSettings(parsed.launcher, env, machines, machine);
+    launcher = readLauncherSettings(parsed.launcher, env, machines, machine, { local: offset, remote: remoteOffset });
   } catch (err) {
     p.error((err as Error).message);
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type SuiteState =
@@ -36,6 +36,8 @@ export interface LauncherState {
   launcherPid: number;
   config: string;
   machine: string;
+  /** PORT_OFFSET the launcher ran with (absent in files of older versions). */
+  portOffset?: number;
   state: 'starting' | 'running' | 'stopping' | 'stopped';
   startedAt: string;
   updatedAt: string;
@@ -44,6 +46,8 @@ export interface LauncherState {
 }
 
 export const STATE_FILE = 'launcher-state.json';
+/** Where the state file goes on a clean stop: a record of the last run, which nothing follows. */
+export const LAST_RUN_FILE = path.join('logs', 'launcher-last-run.json');
 
 export function stateFilePath(dataDir: string): string {
   return path.join(dataDir, STATE_FILE);
@@ -56,6 +60,20 @@ export function writeState(dataDir: string, state: LauncherState): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(tmp, file);
+}
+
+/**
+ * After a clean stop the state file must not stay where `status` and `health` look for a running
+ * launcher; it is kept as logs/launcher-last-run.json (exit codes, stop order) instead.
+ */
+export function retireState(dataDir: string): void {
+  const file = stateFilePath(dataDir);
+  try {
+    mkdirSync(path.join(dataDir, 'logs'), { recursive: true });
+    renameSync(file, path.join(dataDir, LAST_RUN_FILE));
+  } catch {
+    rmSync(file, { force: true });
+  }
 }
 
 export function readState(dataDir: string): LauncherState | undefined {

@@ -62,6 +62,17 @@ export abstract class Agent {
   abstract readonly name: string;
   /** The agent's own legacy main port, bound only when the suite config sets `legacy_ports: true`. */
   readonly legacyPort?: number;
+  /**
+   * The agent's own legacy health port (as the legacy specs give it, e.g. 5571 for
+   * ModelManagerAgent), bound with `legacy_ports: true`; any frame there gets legacyHealth().
+   */
+  readonly legacyHealthPort?: number;
+  /**
+   * This agent's legacy health reply. `base` is the BaseAgent default object (status, ready,
+   * initialized, message "<Name> is healthy", timestamp, uptime, active_threads); without an
+   * override it is sent as is, plus `service`.
+   */
+  legacyHealth?(base: Record<string, unknown>): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Action name → definition. Called once at registration. */
   abstract actions(): Record<string, ActionDefinition>;
   /**

@@ -4,9 +4,11 @@ import { HandlerContext } from './HandlerContext.js';
 import type { AgentRouter, RoutedAction } from './AgentRouter.js';
 import { HEALTH_VERBS } from './AgentRouter.js';
 import type { ErrorReporter } from './ErrorBusPublisher.js';
+import { storageFaultCount, storageFullMessage } from '../stores/sqlite/storageFaults.js';
 import { SuiteError, errorReply, formatError, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { normalizeRequest, type NormalizedRequest } from './normalizeRequest.js';
+import { unknownFields } from './unknownFields.js';
 import type { SuiteMetrics } from './SuiteMetrics.js';
 import { validateParams } from './validateParams.js';
 import { CodecError, detectCodec, jsonCodec, type Codec } from '../transport/codec/index.js';
@@ -47,6 +49,11 @@ export interface PipelineOptions {
   gate?: RequestGate;
   /** Suite.inferAction: names the verb of a request that has none. */
   inferAction?: (params: Record<string, unknown>) => string | undefined;
+  /**
+   * For a write action, the fields it takes and the envelope keys any request may carry; undefined
+   * for other actions. A write whose request carries anything else is refused (UNKNOWN_FIELD).
+   */
+  writeFields?: (agent: string, action: string) => { fields: ReadonlySet<string>; envelope: ReadonlySet<string> } | undefined;
 }
 
 /**
@@ -144,6 +151,17 @@ export class RequestPipeline {
     return reply;
   }
 
+  /**
+   * A failure a handler decided (an unknown model, a refused path, a missing record) answers with a
+   * `code`; it goes to the error bus under that code so `errors tail` shows what users ran into.
+   * Refusals made before any handler ran (unknown action, bad fields, busy) are only counted.
+   */
+  private reportCodedFailure(reply: unknown, agent: string, action: string, requestId: string | undefined): void {
+    if (!isObject(reply) || typeof reply.code !== 'string' || String(reply.status).toLowerCase() !== 'error') return;
+    const message = String(reply.message ?? reply.error ?? reply.error_message ?? reply.code);
+    this.opts.errors.report({ error_type: reply.code, message, severity: 'warning', agent, details: { code: reply.code, action, request_id: requestId } });
+  }
+
   private fail(acc: Accounting, code: ErrorCode, vars: Record<string, unknown> = {}): unknown {
     return this.finish(acc, errorReply(formatError(code, vars), { code }), code);
   }
@@ -206,6 +224,16 @@ export class RequestPipeline {
       return this.fail(acc, 'BUSY', { inflight: this.inFlight, limit: limits.maxInFlight });
     }
 
+    const write = this.opts.writeFields?.(routed.agent.name, routed.action);
+    if (write) {
+      // A field the action does not take would be dropped while the reply says "success".
+      const unknown = unknownFields(req.raw, write.fields, write.envelope);
+      if (unknown.length) {
+        const fields = unknown.map((u) => `'${u.field}'${u.where === 'top level' ? '' : ` (under ${u.where})`}`).join(', ');
+        return this.fail(acc, 'UNKNOWN_FIELD', { action: routed.action, fields, known: [...write.fields].sort().join(', ') || 'no fields' });
+      }
+    }
+
     const validation = validateParams(routed.def.params, req.params, routed.action);
     if (!validation.ok) {
       const legacy = routed.def.onInvalid?.({ field: validation.field, details: validation.details });
@@ -213,8 +241,7 @@ export class RequestPipeline {
       return this.finish(acc, reply, 'INVALID_PARAMS');
     }
     const params = validation.value;
-
-    const timeoutMs = routed.def.timeoutMs ?? limits.requestTimeoutMs;
+   const timeoutMs = routed.def.timeoutMs ?? limits.requestTimeoutMs;
     this.inFlight++;
     const requestId = req.requestId;
     const ctx = new HandlerContext(
@@ -228,6 +255,7 @@ export class RequestPipeline {
       streamSend ? async (chunk: Reply) => streamSend(withRequestId({ ...chunk, stream: 'chunk' }, requestId)) : undefined,
     );
     let cancelDeadline: (() => void) | undefined;
+    const faultsBefore = storageFaultCount();
     try {
       const reply = await new Promise<unknown>((resolve, reject) => {
         cancelDeadline = this.deadlines.add(timeoutMs, () => {
@@ -241,23 +269,27 @@ export class RequestPipeline {
           reject(err);
         }
       });
-      return this.finish(acc, normalizeReply(reply));
+      const answered = storageFullAnswer(normalizeReply(reply), faultsBefore);
+      this.reportCodedFailure(answered, routed.agent.name, routed.action, req.requestId);
+      return this.finish(acc, answered);
     } catch (err) {
       if (err instanceof SuiteError) {
-        if (err.code === 'TIMEOUT') {
-          this.opts.errors.report({ error_type: 'timeout', message: err.message, severity: 'warning', agent: routed.agent.name, details: { action: routed.action } });
-        }
+        this.opts.errors.report({
+          error_type: err.code, message: err.message, severity: 'warning', agent: routed.agent.name,
+          details: { code: err.code, action: routed.action, request_id: req.requestId },
+        });
         return this.finish(acc, errorReply(err.message, { code: err.code, ...(err.extra ?? {}) }), err.code);
       }
       const message = err instanceof Error ? err.message : String(err);
+      const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
       this.opts.errors.report({
-        error_type: 'handler_exception',
+        error_type: code ?? 'handler_exception',
         message,
         severity: 'error',
         agent: routed.agent.name,
-        details: { action: routed.action, request_id: req.requestId, stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6).join('\n') : undefined },
+        details: { code: code ?? 'HANDLER_FAILED', action: routed.action, request_id: req.requestId, stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6).join('\n') : undefined },
       });
-      return this.finish(acc, errorReply(message), 'HANDLER_FAILED');
+      return this.finish(acc, errorReply(message, code ? { code } : {}), code ?? 'HANDLER_FAILED');
     } finally {
       cancelDeadline?.();
       ctx.release();
@@ -295,6 +327,18 @@ function normalizeReply(reply: unknown): unknown {
   const text = reply.message ?? reply.error;
   if (typeof text !== 'string') return reply;
   return { ...reply, message: reply.message ?? text, error: reply.error ?? text };
+}
+
+/**
+ * Agents turn a caught write failure into their legacy wording ("Failed to add memory: …"); when
+ * the failure was a full disk (SQLITE_FULL during this handler), the reply says so with the
+ * STORAGE_FULL code instead, so clients and the error bus can tell it from bad input.
+ */
+function storageFullAnswer(reply: unknown, faultsBefore: number): unknown {
+  if (storageFaultCount() === faultsBefore || !isObject(reply) || reply.code !== undefined) return reply;
+  if (String(reply.status).toLowerCase() !== 'error') return reply;
+  const message = storageFullMessage() ?? String(reply.message ?? reply.error ?? 'Storage full');
+  return { ...reply, message, error: message, code: 'STORAGE_FULL', retryable: true };
 }
 
 function withRequestId(reply: unknown, requestId: string | undefined): unknown {

@@ -11,10 +11,14 @@ import { SuiteMetrics } from './SuiteMetrics.js';
 import { startHttpStatusServer } from './HttpStatusServer.js';
 import { PACKAGE_VERSION } from './version.js';
 import { limitsFromConfig } from './limitsFromConfig.js';
-import { RouterServer, type CurveServerKeys } from '../transport/RouterServer.js';
+import { RouterServer, type CurveServerKeys, type IncomingFrame } from '../transport/RouterServer.js';
 import { jsonCodec, detectCodec } from '../transport/codec/index.js';
 import { gateFromConfig, type BuiltGate } from './security/gateFromConfig.js';
 import { ZapAuthenticator } from './security/ZapAuthenticator.js';
+import { legacyHealthReply } from './legacyHealth.js';
+import { schemaKeys } from './unknownFields.js';
+import { ENVELOPE_FIELDS, WRITE_ACTIONS } from '../../contracts/writeActions.js';
+import { planLegacyListeners, type PortOwner } from './legacyListeners.js';
 
 export interface SuiteHostOptions {
   name: string;
@@ -40,6 +44,10 @@ export interface SuiteHostOptions {
   /** CURVE server keys (SECURE_ZMQ=1); only clients whose public key is listed get in. */
   curve?: CurveServerKeys & { authorizedClients: Iterable<string> };
   log?: Logger;
+  /** Ports of the other suites (and the error bus) on this machine, which legacy health ports must not take. */
+  reservedPorts?: PortOwner[];
+  /** Echoed as `instance_id` in the health object (the launcher's per-spawn id). */
+  instanceId?: string;
 }
 
 /**
@@ -63,6 +71,8 @@ export class SuiteHost {
   private readonly gate: BuiltGate;
   private zap?: ZapAuthenticator;
   readonly dataDir: string;
+  /** agent + action → fields of each write action (contracts/writeActions.ts), built at start. */
+  private readonly writeFields = new Map<string, { fields: ReadonlySet<string>; envelope: ReadonlySet<string> }>();
 
   constructor(readonly opts: SuiteHostOptions) {
     this.log = opts.log ?? createLogger(opts.name);
@@ -85,6 +95,7 @@ export class SuiteHost {
       health: () => this.health(),
       gate: this.gate.gate,
       inferAction: (params) => this.suite?.inferAction(params),
+      writeFields: (agent, action) => this.writeFields.get(`${agent}\0${action}`),
     });
     this.dataDir = join(opts.dataRoot, opts.slug);
   }
@@ -107,6 +118,7 @@ export class SuiteHost {
       inFlight: () => this.pipeline.inFlightCount,
       ports: { main: this.opts.port, health: this.opts.healthPort, metrics: this.opts.metricsPort ?? 0 },
       version: PACKAGE_VERSION,
+      instanceId: this.opts.instanceId,
     });
   }
 
@@ -154,6 +166,7 @@ export class SuiteHost {
       await this.suite.start();
       for (const agent of this.suite.agents()) this.router.register(agent);
       this.router.addCollisionRules(this.suite.collisions());
+      this.indexWriteActions();
       for (const problem of this.router.verify()) this.log.warn(problem);
 
       this.servers.push(
@@ -164,27 +177,61 @@ export class SuiteHost {
           onFrame: (frame) => this.pipeline.handleFrame(frame),
         }),
       );
-      if (opts.legacyPorts) {
-        for (const agent of this.router.listAgents()) {
-          if (agent.legacyPort === undefined) continue;
-          const port = agent.legacyPort + (opts.portOffset ?? 0);
-          this.servers.push(
-            await RouterServer.listen({
-              endpoint: bind(port),
-              log: this.log,
-              curve: opts.curve,
-              onFrame: (frame) => this.pipeline.handleFrame(frame, agent.name),
-            }).catch((err: Error) => {
-              throw new Error(`legacy port for ${agent.name}: ${err.message} (is the old agent still running?)`);
-            }),
-          );
-        }
-      }
+      if (opts.legacyPorts) await this.bindLegacyPorts(bind);
       this.initialized = true;
       this.log.info({ port: opts.port, health: opts.healthPort, metrics: opts.metricsPort }, `${opts.name} ready`);
     } catch (err) {
       await this.close().catch(() => {});
       throw err;
+    }
+  }
+
+  /** Reads the write audit table for this suite's agents (schema keys plus listed extra fields). */
+  private indexWriteActions(): void {
+    for (const { agent, action, def } of this.router.definitions()) {
+      const spec = WRITE_ACTIONS[agent.name]?.[action];
+      const keys = spec && schemaKeys(def.params);
+      if (!spec || spec.open || !keys) continue;
+      this.writeFields.set(`${agent.name}\0${action}`, { fields: new Set([...keys, ...(spec.fields ?? [])]), envelope: ENVELOPE_FIELDS });
+    }
+  }
+
+  /**
+   * Binds each old agent's main port (all its traffic to that agent) and health port (any frame
+   * gets that agent's legacy health reply); a health port whose number is already a suite's port is
+   * skipped with one log line naming both (planLegacyListeners).
+   */
+  private async bindLegacyPorts(bind: (port: number) => string): Promise<void> {
+    const { opts } = this;
+    const agents = this.router.listAgents();
+    const own: PortOwner[] = [
+      { port: opts.port, what: `${opts.name} main` },
+      { port: opts.healthPort, what: `${opts.name} health` },
+      ...(opts.metricsPort ? [{ port: opts.metricsPort, what: `${opts.name} metrics` }] : []),
+    ];
+    const plan = planLegacyListeners(
+      agents.map((a) => ({ name: a.name, port: a.legacyPort, healthPort: a.legacyHealthPort })),
+      opts.portOffset ?? 0, [...own, ...(opts.reservedPorts ?? [])],
+    );
+    for (const s of plan.skipped) {
+      this.log.warn({ agent: s.agent, port: s.port }, `legacy health port ${s.port} of ${s.agent} not bound: it is ${s.clashesWith}`);
+    }
+    for (const l of plan.listeners) {
+      const agent = agents.find((a) => a.name === l.agent)!;
+      const onFrame = l.kind === 'main'
+        ? (frame: IncomingFrame) => this.pipeline.handleFrame(frame, agent.name)
+        : (frame: IncomingFrame) => {
+          const codec = frame.body.length ? detectCodec(frame.body) : jsonCodec;
+          this.health().then((h) => legacyHealthReply(agent, h)).then(
+            (h) => frame.reply(codec.encode(h)),
+            (err: Error) => frame.reply(jsonCodec.encode({ status: 'error', error: err.message, message: err.message })),
+          );
+        };
+      this.servers.push(
+        await RouterServer.listen({ endpoint: bind(l.port), log: this.log, curve: opts.curve, onFrame }).catch((err: Error) => {
+          throw new Error(`legacy ${l.kind === 'main' ? '' : 'health '}port ${l.port} for ${agent.name}: ${err.message} (is the old agent still running?)`);
+        }),
+      );
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Suite, SuiteHealth } from './Suite.js';
 import type { AgentRouter } from './AgentRouter.js';
+import { storageFaults } from '../stores/sqlite/storageFaults.js';
 
 export interface HealthInputs {
   suite: string;
@@ -10,6 +11,8 @@ export interface HealthInputs {
   inFlight: () => number;
   ports: Record<string, number>;
   version: string;
+  /** Set by the launcher per spawn (AGENT_SUITES_INSTANCE_ID), so it can tell its own child's answer from another process's. */
+  instanceId?: string;
 }
 
 /** Local naive ISO time, as the legacy BaseAgent emitted (infrastructure.md §1.4). */
@@ -47,6 +50,9 @@ export async function buildHealth(h: HealthInputs): Promise<Record<string, unkno
     }
     agents[agent.name] = { actions: h.router.actionsOf(agent.name).length, ...detail };
   }
+  // A full disk (SQLITE_FULL) leaves reads working but writes refused until space returns.
+  const full = storageFaults();
+  if (full.length && (status === 'ok' || status === 'degraded')) status = 'degraded';
   const { status: _ignored, ...rest } = extra;
   return {
     status,
@@ -59,9 +65,11 @@ export async function buildHealth(h: HealthInputs): Promise<Record<string, unkno
     service: h.suite,
     version: h.version,
     pid: process.pid,
+    ...(h.instanceId ? { instance_id: h.instanceId } : {}),
     ports: h.ports,
     legacy_agents: h.router.listAgents().map((a) => a.name),
     agents,
     ...rest,
+    ...(full.length ? { storage: { status: 'full', files: full } } : {}),
   };
 }

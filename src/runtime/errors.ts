@@ -20,6 +20,8 @@ export const ERRORS = {
   SHUTTING_DOWN: { message: 'Server is shutting down; retry against the restarted service', retryable: true },
   HANDLER_FAILED: { message: '{error}', retryable: false },
   NOT_FOUND: { message: '{what} not found: {id}', retryable: false },
+  UNKNOWN_FIELD: { message: '{action} does not take {fields}; nothing was changed (it takes: {known})', retryable: false },
+  STORAGE_FULL: { message: 'Storage full: {file} cannot grow ({detail}); nothing was written. Free space on that volume; writes resume by themselves.', retryable: true },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -71,6 +71,36 @@ test('the bus stores every legacy publisher shape, normalised', async () => {
   pub.close();
 });
 
+test('failures users see reach the bus under their code: unknown model, refused path, handler error', async () => {
+  const suite = await startTestSuite('ModelManagerSuite', {
+    redisUrl: false, errorBusEndpoint: `tcp://127.0.0.1:${xsubPort}`,
+    config: { gpu: false, gpu_lock: { mode: 'off' }, models: [], allowed_paths: [dir] },
+  });
+  const example = await startTestSuite('ExampleSuite', { descriptor, redisUrl: false, errorBusEndpoint: `tcp://127.0.0.1:${xsubPort}` });
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // the PUB sockets connect
+    const load = await suite.call({ action: 'models.load', model_id: 'ghost-model' });
+    assert.is(load.code, 'UNKNOWN_MODEL', JSON.stringify(load));
+    const reg = await suite.call({ action: 'models.register', model_id: 'x', path: '/etc/passwd' });
+    assert.is(reg.code, 'PATH_NOT_ALLOWED', JSON.stringify(reg));
+    await example.call({ action: 'crash' });
+    const seen = () => bus.recent(50);
+    assert.ok(await until(() => seen().some((e) => e.agent === 'ModelManagerSuite' && e.error_type === 'UNKNOWN_MODEL' && /ghost-model/.test(e.message))),
+      JSON.stringify(seen().map((e) => [e.agent, e.error_type])));
+    assert.ok(await until(() => seen().some((e) => e.error_type === 'PATH_NOT_ALLOWED' && /outside|allowed/.test(e.message))));
+    const crash = seen().find((e) => e.agent === 'Alpha' && e.error_type === 'handler_exception');
+    assert.ok(crash);
+    assert.is((crash!.details as Record<string, unknown>).code, 'HANDLER_FAILED');
+    // Refusals before any handler runs are counted in metrics, not published.
+    await suite.call({ action: 'no_such_action_here' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.not.ok(seen().some((e) => e.error_type === 'UNKNOWN_ACTION' || /no_such_action_here/.test(e.message)));
+  } finally {
+    await suite.close();
+    await example.close();
+  }
+});
+
 test('normalizeErrorMessage ignores frames that are not errors', () => {
   assert.is(normalizeErrorMessage([Buffer.from('METRICS {}')]), undefined);
 });

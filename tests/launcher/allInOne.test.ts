@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Publisher } from 'zeromq';
 import { deleteRedisPrefix, TEST_REDIS_URL } from '../helpers/suiteHarness.js';
-import { pidAlive } from '../../src/launcher/stateFile.js';
+import { LAST_RUN_FILE, type LauncherState, pidAlive, stateFilePath } from '../../src/launcher/stateFile.js';
 import { type RunningLauncher, ROOT, pickPortOffset, runCli, startLauncher, waitFor } from './launcherProcess.js';
 
 // The contract other tooling relies on:
@@ -63,7 +63,9 @@ test('all-in-one.yaml: every suite and the error bus shifted by PORT_OFFSET, sta
     const pids = launcher.state()!.suites.map((s) => s.pid!);
     assert.is(await launcher.stop(30_000), 0);
     for (const pid of pids) assert.not.ok(pidAlive(pid));
-    const end = launcher.state()!;
+    // A clean stop moves the state file to the last-run record.
+    assert.not.ok(existsSync(stateFilePath(launcher.dataDir)));
+    const end = JSON.parse(readFileSync(path.join(launcher.dataDir, LAST_RUN_FILE), 'utf8')) as LauncherState;
     const at = (n: string) => Date.parse(end.suites.find((s) => s.name === n)!.lastExit!.at);
     assert.ok(at('AdaptiveLearningSuite') <= at('ModelManagerSuite') && at('ModelManagerSuite') <= at('MemoryHub'), 'reverse start order');
     assert.ok(end.suites.every((s) => s.state === 'stopped' && s.lastExit!.code === 0), JSON.stringify(end.suites));

@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { probeHealth } from '../../src/launcher/healthProbe.js';
-import { pidAlive } from '../../src/launcher/stateFile.js';
+import { LAST_RUN_FILE, type LauncherState, pidAlive, stateFilePath } from '../../src/launcher/stateFile.js';
 import { requestOnce } from '../../src/transport/ZmqClient.js';
 import { type RunningLauncher, runCli, startLauncher, waitFor, pickPorts } from './launcherProcess.js';
 
@@ -91,7 +91,9 @@ launcher:
     const code = await launcher.stop();
     assert.is(code, 0);
     for (const pid of pids) assert.not.ok(pidAlive(pid), `pid ${pid} still alive`);
-    const end = launcher.state()!;
+    // A clean stop moves the state file to the last-run record.
+    assert.not.ok(existsSync(stateFilePath(launcher.dataDir)));
+    const end = JSON.parse(readFileSync(path.join(launcher.dataDir, LAST_RUN_FILE), 'utf8')) as LauncherState;
     assert.is(end.state, 'stopped');
     const at = (n: string) => Date.parse(end.suites.find((s) => s.name === n)!.lastExit!.at);
     assert.ok(at('FixtureClient') <= at('FixtureHub'), 'client stopped before hub');

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { LAST_RUN_FILE, type LauncherState } from '../../src/launcher/stateFile.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Subscriber } from 'zeromq';
@@ -105,8 +106,11 @@ launcher: { health_timeout_seconds: 20, dependency_timeout_seconds: 80 }
 
     assert.is(await m.stop(), 0);
     assert.is(await q.stop(), 0);
-    assert.is(m.state()!.state, 'stopped');
-    assert.is(q.state()!.errorBus?.state, 'stopped');
+    // Clean stops: no state file left for `status` to follow; the last-run record says stopped.
+    const lastRun = (dataDir: string) => JSON.parse(readFileSync(path.join(dataDir, LAST_RUN_FILE), 'utf8')) as LauncherState;
+    assert.is(m.state(), undefined);
+    assert.is(lastRun(m.dataDir).state, 'stopped');
+    assert.is(lastRun(q.dataDir).errorBus?.state, 'stopped');
   } finally {
     sub.close();
     sdt?.close();

@@ -57,6 +57,8 @@ export const errorsCommand: CommandModule = {
             .option('follow', { type: 'boolean', default: true, describe: 'Keep following (--no-follow to exit after the stored ones)' }),
         handler: async (argv) => {
           const dbFile = errorBusDbFile(runtimeEnv().dataRoot);
+          const endpoint = argv.endpoint ?? `tcp://127.0.0.1:${7151 + offset()}`;
+          // What this command reads goes to stderr, so stdout stays the errors alone (for pipes).
           if (argv.last > 0) {
             if (!existsSync(dbFile)) {
               process.stderr.write(`no stored errors: ${dbFile} does not exist (is DATA_DIR the folder the bus runs on?)\n`);
@@ -64,7 +66,9 @@ export const errorsCommand: CommandModule = {
               try {
                 const db = openDatabase(dbFile, 'error-bus');
                 const rows = db.prepare('SELECT timestamp, agent, error_type, message, severity, details FROM errors ORDER BY id DESC LIMIT ?').all(argv.last) as BusError[];
+                const total = (db.prepare('SELECT COUNT(*) AS n FROM errors').get() as { n: number }).n;
                 db.close();
+                process.stderr.write(`${rows.length} stored error${rows.length === 1 ? '' : 's'} from ${dbFile} (newest ${argv.last} asked, ${total} kept)\n`);
                 for (const r of rows.reverse()) printError(r, !!argv.json);
               } catch (err) {
                 process.stderr.write(`cannot read stored errors from ${dbFile}: ${(err as Error).message}\n`);
@@ -74,11 +78,14 @@ export const errorsCommand: CommandModule = {
           if (!argv.follow) return;
           const sub = new Subscriber({ linger: 0 });
           sub.subscribe('ERROR');
-          sub.connect(argv.endpoint ?? `tcp://127.0.0.1:${7151 + offset()}`);
-          process.on('SIGINT', () => {
+          sub.connect(endpoint);
+          process.stderr.write(`following ERROR frames live on ${endpoint} (the bus's XPUB port; Ctrl-C to stop)\n`);
+          const stop = () => {
             sub.close();
             process.exit(0);
-          });
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
           for await (const frames of sub) {
             const e = normalizeErrorMessage(frames as Buffer[]);
             if (e) printError(e, !!argv.json);

@@ -5,7 +5,7 @@ import { portOffsetFrom } from '../../launcher/expand.js';
 import { formatTable, shortDuration } from '../../launcher/formatTable.js';
 import { probeHealth } from '../../launcher/healthProbe.js';
 import { loadStartupConfig } from '../../launcher/loadStartupConfig.js';
-import { readState } from '../../launcher/stateFile.js';
+import { pidAlive, readState, stateFilePath } from '../../launcher/stateFile.js';
 import { SUITES } from '../../suites/registry.js';
 import { runtimeEnv } from '../runtimeEnv.js';
 
@@ -24,8 +24,12 @@ interface Target {
   healthPort: number;
 }
 
-/** Which health sockets to ask: the config's suites, else the launcher state, else the defaults. */
-async function targets(argv: HealthArgs): Promise<Target[]> {
+/**
+ * Which health sockets to ask, and a line saying where that list came from: the config's suites,
+ * else the launcher state (unless PORT_OFFSET is set to something else than the launcher used),
+ * else the defaults shifted by PORT_OFFSET.
+ */
+async function targets(argv: HealthArgs): Promise<{ list: Target[]; source: string }> {
   if (argv.config) {
     await loadExtraSuites();
     const cfg = loadStartupConfig(argv.config);
@@ -33,15 +37,30 @@ async function targets(argv: HealthArgs): Promise<Target[]> {
     const remote = Object.entries(cfg.peers)
       .filter(([, p]) => p.remote)
       .map(([name, p]) => ({ name, where: 'remote', host: p.host, healthPort: p.healthPort }));
-    return [...local, ...remote];
+    return { list: [...local, ...remote], source: `suites of ${cfg.file} (PORT_OFFSET ${cfg.portOffset})` };
   }
   const dataDir = argv['data-dir'] ? path.resolve(argv['data-dir']) : runtimeEnv().dataRoot;
+  const file = stateFilePath(dataDir);
   const state = readState(dataDir);
-  if (state?.suites.length) return state.suites.map((s) => ({ name: s.name, where: state.machine, host: s.host, healthPort: s.ports.health }));
+  const explicitOffset = process.env.PORT_OFFSET !== undefined && process.env.PORT_OFFSET.trim() !== '';
   const offset = portOffsetFrom(process.env);
-  return ['MemoryHub', 'ModelManagerSuite', 'AdaptiveLearningSuite']
+  let skipped = '';
+  if (state?.suites.length) {
+    const running = state.state !== 'stopped' && pidAlive(state.launcherPid);
+    const stateOffset = state.portOffset ?? 'unknown';
+    if (explicitOffset && stateOffset !== offset) {
+      skipped = `; ignored ${file} (written for PORT_OFFSET ${stateOffset}${running ? '' : ', launcher not running'})`;
+    } else {
+      return {
+        list: state.suites.map((s) => ({ name: s.name, where: state.machine, host: s.host, healthPort: s.ports.health })),
+        source: `suites of the launcher state ${file} (launcher pid ${state.launcherPid} ${running ? 'running' : `not running, last updated ${state.updatedAt}`}; PORT_OFFSET ${stateOffset})`,
+      };
+    }
+  }
+  const list = ['MemoryHub', 'ModelManagerSuite', 'AdaptiveLearningSuite']
     .map((n) => SUITES[n]!)
     .map((d) => ({ name: d.name, where: d.machine, host: argv.host, healthPort: d.healthPort + offset }));
+  return { list, source: `default ports on ${argv.host} with PORT_OFFSET ${offset}${skipped}` };
 }
 
 /**
@@ -60,9 +79,11 @@ export const healthCommand: CommandModule<object, HealthArgs> = {
       .option('json', { type: 'boolean', describe: 'Print the replies as JSON' })
       .example('$0 health --config startup_config/all-in-one.yaml', 'every suite of the file')
       .example('PORT_OFFSET=1000 $0 health', 'default ports +1000 on 127.0.0.1')
-      .epilog('Without --config it reads DATA_DIR/launcher-state.json; without that it probes the default ports (+PORT_OFFSET).'),
+      .epilog('Without --config it reads DATA_DIR/launcher-state.json, unless PORT_OFFSET is set to another offset than the '
+        + 'launcher used; without that it probes the default ports (+PORT_OFFSET). The first line on stderr says which it used.'),
   handler: async (argv) => {
-    const list = await targets(argv);
+    const { list, source } = await targets(argv);
+    process.stderr.write(`probing ${source}\n`);
     const results = await Promise.all(list.map((t) => probeHealth(t.host, t.healthPort, argv.timeout)));
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(list.map((t, i) => ({ ...t, up: results[i]!.up, status: results[i]!.status, reply: results[i]!.reply ?? null })), null, 2)}\n`);

@@ -1,11 +1,15 @@
 import type { CommandModule } from 'yargs';
 import { loadStartupConfig } from '../../launcher/loadStartupConfig.js';
 import { loadExtraSuites } from '../../launcher/extraSuites.js';
+import { otherPortsOnMachine } from '../../launcher/suitePorts.js';
 import { findSuite, SUITES } from '../../suites/registry.js';
 import { SuiteHost } from '../../runtime/SuiteHost.js';
 import { createLogger } from '../../runtime/logger.js';
 import { runtimeEnv } from '../runtimeEnv.js';
 import { loadServerCurve, secureZmqFromEnv } from '../../runtime/security/curveCertificates.js';
+import { CorruptDatabaseError } from '../../stores/sqlite/checkDatabaseFile.js';
+import { SchemaTooNewError } from '../../stores/sqlite/openDatabase.js';
+import { EXIT_REFUSED_DATA } from '../../launcher/exitCodes.js';
 
 interface ServeArgs {
   suite?: string;
@@ -83,6 +87,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       errorBusEndpoint: env.errorBusEndpoint ?? cfg?.errorBusEndpoint,
       peers,
       log: createLogger(desc.name),
+      instanceId: process.env.AGENT_SUITES_INSTANCE_ID || undefined,
+      reservedPorts: cfg ? otherPortsOnMachine(cfg, desc.name) : [],
     });
     let stopping = false;
     const stop = (signal: string) => {
@@ -94,7 +100,18 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
-    await host.start();
+    try {
+      await host.start();
+    } catch (err) {
+      // A damaged or too-new database will not mend by restarting: say why and exit with
+      // EX_CONFIG, which the launcher takes as "do not restart".
+      if (err instanceof CorruptDatabaseError || err instanceof SchemaTooNewError) {
+        log.fatal({ file: (err as CorruptDatabaseError).file }, err.message);
+        process.stderr.write(`agent-suites: ${err.message}\n`);
+        process.exit(EXIT_REFUSED_DATA);
+      }
+      throw err;
+    }
     process.stdout.write(
       JSON.stringify({ event: 'ready', suite: desc.name, pid: process.pid, port: host.opts.port, health_port: host.opts.healthPort, metrics_port: host.opts.metricsPort }) + '\n',
     );

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { loadExtraSuites } from '../../launcher/extraSuites.js';
 import { Launcher } from '../../launcher/Launcher.js';
 import { loadStartupConfig } from '../../launcher/loadStartupConfig.js';
-import { pidAlive, readState, stateFilePath, type SuiteStatus } from '../../launcher/stateFile.js';
+import { pidAlive, readState, retireState, stateFilePath, type SuiteStatus } from '../../launcher/stateFile.js';
 import { createLogger } from '../../runtime/logger.js';
 import { SUITES } from '../../suites/registry.js';
 import { runtimeEnv } from '../runtimeEnv.js';
@@ -24,7 +24,8 @@ function suiteLine(s: SuiteStatus, restarted: boolean): string {
 /**
  * `agent-suites start`: runs every enabled suite of a startup file in its own child process, in
  * dependency order, waits for each health socket, prints one line per suite, and supervises them
- * until SIGINT/SIGTERM.
+ * until SIGINT/SIGTERM/SIGHUP or until its parent process dies. Exit code 1 when no suite could
+ * start or every suite has given up.
  */
 export const startCommand: CommandModule<object, StartArgs> = {
   command: 'start',
@@ -34,6 +35,8 @@ export const startCommand: CommandModule<object, StartArgs> = {
       .option('config', {
         type: 'string', default: 'startup_config/all-in-one.yaml',
         describe: 'Startup YAML (agent-suites schema, or a legacy MainPC agent_groups / PC2 pc2_services file)',
+        // `npm start -- --config other.yaml` passes --config twice: the last one wins.
+        coerce: (v: string | string[]) => (Array.isArray(v) ? v[v.length - 1]! : v),
       })
       .option('only', { type: 'string', describe: 'Comma-separated suites to start (others in the file are left alone)' })
       .option('data-dir', { type: 'string', describe: 'State folder (default DATA_DIR or ./data): suite data, logs/<suite>.log, launcher-state.json' })
@@ -57,6 +60,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
       throw new Error(`${config.file} has no enabled suite for this launcher to start (it runs ${Object.keys(SUITES).join(', ')})`);
     }
     const t0 = Date.now();
+    let startedUp = false;
     const launcher = new Launcher({
       config,
       dataDir,
@@ -64,11 +68,24 @@ export const startCommand: CommandModule<object, StartArgs> = {
       log: createLogger('launcher'),
       env: { ...process.env, DATA_DIR: dataDir },
       onSuiteHealthy: (s, restarted) => process.stdout.write(`${suiteLine(s, restarted)}\n`),
-      onSuiteFailed: (s) => process.stderr.write(`${s.name}: ${s.state}: ${s.reason}\n`),
+      onSuiteFailed: (s) => {
+        process.stderr.write(`${s.name}: ${s.state}: ${s.reason}\n`);
+        // Once start-up is over, a launcher whose every suite has given up has nothing to supervise.
+        if (startedUp && launcher.allGaveUp()) stopAll('every suite has given up; stopping and exiting with code 1', 1);
+      },
     });
 
     let done!: () => void;
     const finished = new Promise<void>((resolve) => { done = resolve; });
+    let stopRequested = false;
+    /** Stops every suite once; `exitCode` 0 for a requested stop, 1 when nothing is left running. */
+    const stopAll = (why: string, exitCode: number) => {
+      if (stopRequested) return;
+      stopRequested = true;
+      process.stderr.write(`${why}\n`);
+      process.exitCode = exitCode;
+      void launcher.stop().then(done);
+    };
     let signalled = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signalled++;
@@ -76,31 +93,50 @@ export const startCommand: CommandModule<object, StartArgs> = {
         process.stderr.write(`${signal} again: exiting without waiting\n`);
         process.exit(130);
       }
-      process.stderr.write(`${signal}: stopping suites in reverse order\n`);
-      void launcher.stop().then(done);
+      stopAll(`${signal}: stopping suites in reverse order`, 0);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal); // terminal closed: the suites sit in their own process groups
+    // A parent that dies (an `npm start` or `sh -c` wrapper signalled by a supervisor does not always
+    // pass the signal on) leaves this process re-parented; stop then as on SIGTERM. Polled because
+    // Linux tells a child nothing when its parent dies.
+    const parent = process.ppid;
+    // With the parent gone, so may be the reader of our output: a write error must not kill the stop.
+    process.stdout.on('error', () => {});
+    process.stderr.on('error', () => {});
+    const parentWatch = setInterval(() => {
+      if (process.ppid !== parent) stopAll(`parent process ${parent} is gone: stopping suites in reverse order`, 0);
+    }, 250);
+    parentWatch.unref();
     // Suites run in their own process groups; never leave them behind if this process dies.
     const onExit = () => launcher.killNow();
     process.on('exit', onExit);
 
     const state = await launcher.start();
-    if (!signalled) {
+    startedUp = true;
+    if (!stopRequested) {
       const up = state.suites.filter((s) => s.state === 'healthy').length;
       const bus = config.errorBus?.enabled ? `; error bus ${state.errorBus?.state ?? 'off'} on ${config.errorBus.port}/${config.errorBus.pubPort}` : '';
-      process.stdout.write(`${up}/${state.suites.length} suites healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s${bus}; `
-        + `state in ${stateFilePath(dataDir)}; Ctrl-C to stop\n`);
+      if (launcher.allGaveUp()) {
+        stopAll(`0/${state.suites.length} suites healthy: none could start${bus}; `
+          + `exiting (reasons above and in ${stateFilePath(dataDir)})`, 1);
+      } else {
+        process.stdout.write(`${up}/${state.suites.length} suites healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s${bus}; `
+          + `state in ${stateFilePath(dataDir)}; Ctrl-C to stop\n`);
+      }
     }
     // Keeps the process alive until a signal has stopped everything.
     const keepAlive = setInterval(() => {}, 1 << 30);
     await finished;
     clearInterval(keepAlive);
+    clearInterval(parentWatch);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
     process.off('exit', onExit);
+    // A clean stop leaves no state file for `status`/`health` to follow; a failed run keeps it (why).
+    if (!process.exitCode) retireState(dataDir);
     process.stdout.write('all suites stopped\n');
   },
 };

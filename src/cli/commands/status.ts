@@ -35,8 +35,13 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       return;
     }
     const launcherUp = state.state !== 'stopped' && pidAlive(state.launcherPid);
+    const envOffset = process.env.PORT_OFFSET?.trim() ? Number(process.env.PORT_OFFSET) : undefined;
+    if (envOffset !== undefined && envOffset !== (state.portOffset ?? 0)) {
+      process.stderr.write(`note: ${stateFilePath(dataDir)} belongs to a launcher run with PORT_OFFSET ${state.portOffset ?? 'unknown'}, `
+        + `not the PORT_OFFSET ${envOffset} set here; status shows that launcher (pick another with --data-dir or DATA_DIR)\n`);
+    }
     const probes = await Promise.all(state.suites.map((s) =>
-      (launcherUp && s.pid ? probeHealth(s.host, s.ports.health, argv.timeout) : Promise.resolve({ up: false, status: '-' }))));
+      (launcherUp && s.pid ? probeHealth(s.host, s.ports.health, argv.timeout, { pid: s.pid }) : Promise.resolve({ up: false, status: '-' }))));
     const allUp = launcherUp && state.suites.length > 0 && probes.every((p) => p.up);
     if (argv.json) {
       process.stdout.write(`${JSON.stringify({
@@ -44,9 +49,10 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
         suites: state.suites.map((s, i) => ({ ...s, liveHealth: probes[i]!.status, up: probes[i]!.up })),
       }, null, 2)}\n`);
     } else {
-      const head = launcherUp
+      const head = (launcherUp
         ? `launcher pid ${state.launcherPid} (${state.state}), machine ${state.machine}, config ${state.config}`
-        : `launcher not running (last pid ${state.launcherPid}, last state ${state.state}, updated ${state.updatedAt})`;
+        : `launcher not running (last pid ${state.launcherPid}, last state ${state.state}, updated ${state.updatedAt})`)
+        + `, PORT_OFFSET ${state.portOffset ?? 'unknown'}; from ${stateFilePath(dataDir)}`;
       const bus = state.errorBus
         ? `error bus: ${state.errorBus.state} (xsub ${state.errorBus.xsubPort}, xpub ${state.errorBus.xpubPort})${state.errorBus.reason ? ` - ${state.errorBus.reason}` : ''}`
         : 'error bus: not run by this launcher';

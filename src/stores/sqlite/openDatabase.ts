@@ -1,7 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { checkDatabaseHeader, CorruptDatabaseError, isCorruptionCode } from './checkDatabaseFile.js';
+import { guardWrites } from './storageFaults.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -70,15 +73,42 @@ export function migrate(db: SqliteDatabase, migrations: Migration[], file = db.n
  * Then applies the suite's migrations from migrations/<suiteFolder>/.
  */
 export function openDatabase(file: string, suiteFolder?: string, opts: { migrationsRoot?: string } = {}): SqliteDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  if (file === ':memory:') return prepareConnection(new Database(file), file, suiteFolder, opts);
+  mkdirSync(dirname(file), { recursive: true });
+  // Refuse a damaged file before SQLite opens it: a write (a migration, a checkpoint) could
+  // otherwise make it worse or bury it under new data.
+  checkDatabaseHeader(file);
+  const existed = existsSync(file) && statSync(file).size > 0;
+  let db: SqliteDatabase;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw isCorruptionCode(err) ? new CorruptDatabaseError(file, (err as Error).message) : err;
+  }
+  try {
+    // SQLite's own page-level check, while it is cheap; larger files are checked as they are read.
+    if (existed && statSync(file).size <= QUICK_CHECK_MAX_BYTES) {
+      const result = db.pragma('quick_check(1)', { simple: true });
+      if (result !== 'ok') throw new CorruptDatabaseError(file, `SQLite quick_check: ${String(result)}`);
+    }
+    return prepareConnection(guardWrites(db, file), file, suiteFolder, opts);
+  } catch (err) {
+    db.close();
+    throw isCorruptionCode(err) ? new CorruptDatabaseError(file, (err as Error).message) : err;
+  }
+}
+
+/** Files up to this size get `PRAGMA quick_check` at open (a few ms per MiB). */
+const QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024;
+
+function prepareConnection(db: SqliteDatabase, file: string, suiteFolder: string | undefined, opts: { migrationsRoot?: string }): SqliteDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   if (suiteFolder) {
     try {
-      migrate(db, loadMigrations(suiteFolder, opts.migrationsRoot));
+      migrate(db, loadMigrations(suiteFolder, opts.migrationsRoot), file);
     } catch (err) {
       db.close();
       throw err;
