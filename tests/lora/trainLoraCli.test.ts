@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
+import { disposeLlama, openProbe } from './llamaCppProbe.js';
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../bin/agent-suites.js');
 const tmp = await mkdtemp(join(tmpdir(), 'lora-cli-'));
@@ -30,6 +31,31 @@ test('train lora writes an adapter and prints a summary', async () => {
   assert.match(r.stdout, /adapter written: .*a\.gguf/);
   assert.match(r.stdout, /steps: 3/);
   assert.match(r.stdout, /tokens\/s/);
+});
+
+test('a generated Q4_K qwen2 model (written by npm run fixtures) is fine-tuned by the CLI; node-llama-cpp alone measures the gain', async () => {
+  const model = join(tmp, 'qwen2-q4k.gguf');
+  const gen = await new Promise<{ code: number; stderr: string }>((done) => {
+    execFile(process.execPath, ['--import', 'tsx', resolve(fileURLToPath(import.meta.url), '../../../scripts/makeTinyGguf.ts'), '--arch', 'qwen2', '--type', 'Q4_K', '--blocks', '1', '--out', model],
+      { timeout: 50_000 }, (err, _out, stderr) => done({ code: err ? 1 : 0, stderr }));
+  });
+  assert.is(gen.code, 0, gen.stderr);
+  const text = 'memory agents learn from what they are told. the quick brown fox jumps over the lazy dog.';
+  const data = join(tmp, 'q.txt');
+  await writeFile(data, text);
+  const out = join(tmp, 'q4k.lora.gguf');
+  const r = await cli(['train', 'lora', '--model', model, '--data', data, '--out', out, '--steps', '20', '--lr', '0.02', '--rank', '8', '--seq-len', '64', '--targets', 'q_proj', 'v_proj', 'down_proj', '--no-progress']);
+  assert.is(r.code, 0, r.stderr);
+  const probe = await openProbe(model);
+  try {
+    const tokens = [probe.model.tokens.bos!, ...probe.model.tokenize(text)];
+    const base = await probe.perplexity(tokens);
+    const adapted = await probe.perplexity(tokens, out);
+    assert.ok(adapted < 0.8 * base, `perplexity ${base} → ${adapted}`);
+  } finally {
+    await probe.dispose();
+    await disposeLlama();
+  }
 });
 
 test('missing model file: clear error, exit code 1', async () => {
