@@ -93,8 +93,14 @@ export class LoraTransformer {
     this.packs = new PackCache(engine);
   }
 
+  /** Activation memory, not cleared: for buffers written in full. */
   private f32(n: number): Float32Array {
     return this.engine.arena.f32(n);
+  }
+
+  /** Cleared activation memory: for gradients that are accumulated into. */
+  private zeros(n: number): Float32Array {
+    return this.engine.arena.zeros(n);
   }
 
   /** y = W·u + b (+ scale·B·A·dropout(u)); records what backward needs. */
@@ -310,9 +316,9 @@ export class LoraTransformer {
     const Eq = H * D, Ekv = D * Hkv;
     const lowest = this.lora.lowestLayer;
     const top = arena.mark();
-    const dnf = this.f32(T * E);
+    const dnf = this.zeros(T * E);
     this.frozenBackward(output, dlogits, T, dnf);
-    let dx = this.f32(T * E);
+    let dx = this.zeros(T * E);
     rmsNormBackward(dx, dnf, fw.xf, outputNorm, fw.invf, T, E);
     for (let l = hp.nLayer - 1; l >= lowest; l--) {
       const c = fw.layers[l]!;
@@ -322,7 +328,7 @@ export class LoraTransformer {
       // Feed-forward block: x_out = x2 + down(silu(gate)·up)
       const dx2 = this.f32(T * E);
       dx2.set(dx);
-      const dact = this.f32(T * F);
+      const dact = this.zeros(T * F);
       this.projectBack(l, 'ffn_down', dx, T, c, dact);
       const dgate = this.f32(T * F);
       const dup = this.f32(T * F);
@@ -331,7 +337,7 @@ export class LoraTransformer {
         dup[i] = dact[i]! * silu(g);
         dgate[i] = dact[i]! * c.up[i]! * siluGrad(g);
       }
-      const dn2 = this.f32(T * E);
+      const dn2 = this.zeros(T * E);
       if (spec.fusedGateUp) {
         const dgu = this.f32(T * 2 * F);
         scatterColumns(dgu, T, 2 * F, 0, F, dgate);
@@ -343,16 +349,16 @@ export class LoraTransformer {
       }
       rmsNormBackward(dx2, dn2, c.x2, L.ffnNorm, c.inv2, T, E);
       // Attention block: x2 = x + wo(attn)
-      const dattn = this.f32(T * Eq);
+      const dattn = this.zeros(T * Eq);
       this.projectBack(l, 'attn_output', dx2, T, c, dattn);
-      const dq = this.f32(T * Eq);
-      const dk = this.f32(T * Ekv);
-      const dv = this.f32(T * Ekv);
+      const dq = this.zeros(T * Eq);
+      const dk = this.zeros(T * Ekv);
+      const dv = this.zeros(T * Ekv);
       this.attention(true, fw.sequences, l, c, dattn, { dq, dk, dv });
       // RoPE is a rotation: its gradient is the inverse rotation.
       ropeApply(dq, T, H, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);
       ropeApply(dk, T, Hkv, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);
-      const dn1 = needInput ? this.f32(T * E) : undefined;
+      const dn1 = needInput ? this.zeros(T * E) : undefined;
       if (spec.fusedQkv) {
         const width = Eq + 2 * Ekv;
         const dqkv = this.f32(T * width);

@@ -42,15 +42,20 @@ export class SharedArena {
     return ptr;
   }
 
+  /** `count` floats with whatever the memory held before: for buffers that are written in full. */
   f32(count: number): Float32Array {
-    const ptr = this.alloc(count * 4);
-    const view = new Float32Array(this.memory.buffer, ptr, count);
-    view.fill(0);
-    return view;
+    const ptr = this.alloc(count * 4); // first: it may grow the memory, and with it the buffer
+    return new Float32Array(this.memory.buffer, ptr, count);
+  }
+
+  /** `count` zeros: for buffers that are accumulated into. */
+  zeros(count: number): Float32Array {
+    return this.f32(count).fill(0);
   }
 
   bytes(count: number): Uint8Array {
-    return new Uint8Array(this.memory.buffer, this.alloc(count), count);
+    const ptr = this.alloc(count);
+    return new Uint8Array(this.memory.buffer, ptr, count);
   }
 
   mark(): number { return this.top; }

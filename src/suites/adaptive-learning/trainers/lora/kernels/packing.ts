@@ -1,5 +1,6 @@
 // Operand layouts for the gemm kernel. `pack`: rows in blocks of four, interleaved by column
-// (16 bytes per column), zeros for missing rows of the last block. `transposeRounded`: the input
+// (16 bytes per column); missing rows of the last block hold stale values, whose lanes the kernel
+// computes but never stores. `transposeRounded`: the input
 // of a forward product, first rounded the way llama.cpp's CPU backend rounds activations for the
 // weight's type (so the product is the one llama.cpp computes), then transposed.
 import { roundActivationsLikeGgml } from './blockCodec.js';
