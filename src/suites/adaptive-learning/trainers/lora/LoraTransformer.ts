@@ -17,7 +17,7 @@ import type { LoraParams } from './LoraParams.js';
 import type { ModelWeights } from './model/loadModel.js';
 import type { Projection } from './model/modelSpec.js';
 import {
-  matmulAccW, matmulWT, outerAcc, rmsNormBackward, rmsNormForward, ropeApply, ropeTables, silu, siluGrad,
+  matmulAccW, matmulWT, outerAcc, rmsNormBackward, rmsNormForward, ropeApply, ropeTables,
 } from './tensorOps.js';
 
 /** What one adapted projection saved for backward. */
@@ -35,6 +35,8 @@ interface LayerCache {
   q: Float32Array; k: Float32Array; v: Float32Array; attn: Float32Array;
   x2: Float32Array; inv2: Float32Array; n2: Float32Array;
   gate: Float32Array; up: Float32Array; act: Float32Array;
+  /** sigmoid(gate), kept for the backward pass (it needs silu and its derivative). */
+  sig: Float32Array;
   proj: Partial<Record<Projection, ProjCache>>;
 }
 
@@ -262,7 +264,13 @@ export class LoraTransformer {
         c.up = this.project(l, 'ffn_up', c.n2, T, c, dropout);
       }
       c.act = this.f32(T * F);
-      for (let i = 0; i < c.act.length; i++) c.act[i] = silu(c.gate[i]!) * c.up[i]!;
+      c.sig = this.f32(T * F);
+      for (let i = 0; i < c.act.length; i++) {
+        const g = c.gate[i]!;
+        const d = 1 + Math.exp(-g);
+        c.sig[i] = 1 / d;
+        c.act[i] = (g / d) * c.up[i]!; // silu(g)·up, silu as ggml writes it: g / (1 + e^-g)
+      }
       const down = this.project(l, 'ffn_down', c.act, T, c, dropout);
       const next = this.f32(T * E);
       for (let i = 0; i < next.length; i++) next[i] = c.x2[i]! + down[i]!;
@@ -334,8 +342,9 @@ export class LoraTransformer {
       const dup = this.f32(T * F);
       for (let i = 0; i < dact.length; i++) {
         const g = c.gate[i]!;
-        dup[i] = dact[i]! * silu(g);
-        dgate[i] = dact[i]! * c.up[i]! * siluGrad(g);
+        const sg = c.sig[i]!;
+        dup[i] = dact[i]! * g * sg;
+        dgate[i] = dact[i]! * c.up[i]! * sg * (1 + g * (1 - sg));
       }
       const dn2 = this.zeros(T * E);
       if (spec.fusedGateUp) {

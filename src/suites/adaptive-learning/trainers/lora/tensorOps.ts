@@ -161,13 +161,3 @@ export function ropeApply(x: Float32Array, T: number, heads: number, headDim: nu
     }
   }
 }
-
-export function silu(v: number): number {
-  return v / (1 + Math.exp(-v));
-}
-
-/** d silu(v) / dv */
-export function siluGrad(v: number): number {
-  const s = 1 / (1 + Math.exp(-v));
-  return s * (1 + v * (1 - s));
-}

@@ -9,7 +9,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { gemmModuleBytes, type GemmFn } from './gemmModule.js';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
-import { Ctl, MemoryViews, Op, TILE_FLOATS, runItem } from './matmulTasks.js';
+import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, TILE_FLOATS, runItem } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
 import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
@@ -104,7 +104,17 @@ export class MatmulEngine {
 
   /** The input of forward: x (T × cols) rounded for weight type `roundFor`, transposed. */
   transposeInput(x: Float32Array, T: number, cols: number, roundFor?: number): Transposed {
-    return transposeRounded(this.arena, x, T, cols, roundFor, this.jitter);
+    // Spread over the threads when x lives in the shared memory (the only shared buffer here).
+    const shared = x.buffer instanceof SharedArrayBuffer;
+    if (this.workers.length === 0 || this.jitter || T < 2 * PREPARE_ROWS || !shared) {
+      return transposeRounded(this.arena, x, T, cols, roundFor, this.jitter);
+    }
+    const out = this.arena.f32(T * cols);
+    const ctl = this.ctl;
+    ctl[Ctl.APtr] = x.byteOffset; ctl[Ctl.CPtr] = out.byteOffset; ctl[Ctl.Cols] = cols; ctl[Ctl.T] = T;
+    ctl[Ctl.WType] = roundFor ?? NO_ROUNDING;
+    this.dispatch(Op.PrepareInput, Math.ceil(T / PREPARE_ROWS));
+    return { ptr: out.byteOffset, rows: T, cols };
   }
 
   /**

@@ -10,7 +10,7 @@
 // transposed into y. Backward dequantises row-major tiles of W (contiguous writes) and takes dy
 // packed (see packing.ts). y and dx are row-major f32 in the shared memory.
 import type { GemmFn } from './gemmModule.js';
-import { dequantizeBlocks } from './blockCodec.js';
+import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
 
 /** Layout of the control block every thread reads (Int32 slots). */
@@ -25,7 +25,12 @@ export const enum Ctl {
   Size = 40,
 }
 
-export const enum Op { Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4 }
+export const enum Op { Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5 }
+
+/** Ctl.WType of a PrepareInput task whose rows are not rounded. */
+export const NO_ROUNDING = 0xffff;
+/** Rows of x one PrepareInput item rounds and transposes. */
+export const PREPARE_ROWS = 16;
 
 /** The attention arguments stored in the control block (the scale as float bits). */
 export function attentionArgs(ctl: Int32Array): AttentionArgs {
@@ -70,6 +75,18 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
   const op = u(Ctl.Op);
   if (op === Op.AttentionForward) return attentionForwardHead(attentionArgs(ctl), item, scratch, f32, gemm);
   if (op === Op.AttentionBackward) return attentionBackwardGroup(attentionArgs(ctl), item, scratch, f32, gemm);
+  if (op === Op.PrepareInput) {
+    // Rows [t0, t0+16) of x (T × cols at APtr): rounded for the weight type, written transposed
+    // (cols × T at CPtr). Each row is rounded in this thread's scratch so x is left as it was.
+    const x = u(Ctl.APtr) / 4, out = u(Ctl.CPtr) / 4, row = scratch / 4;
+    const t0 = item * PREPARE_ROWS;
+    for (let t = t0; t < Math.min(T, t0 + PREPARE_ROWS); t++) {
+      f32.copyWithin(row, x + t * cols, x + t * cols + cols);
+      if (type !== NO_ROUNDING) roundActivationsLikeGgml(type, f32, row, cols);
+      for (let k = 0, o = out + t; k < cols; k++, o += T) f32[o] = f32[row + k]!;
+    }
+    return;
+  }
   if (op === Op.Forward) {
     // Tile of W's rows [o0, o0+n), packed: row j of the tile lands in lane j%4 of block j/4.
     // (Lanes of a missing last row are never stored, so they need no clearing.)
