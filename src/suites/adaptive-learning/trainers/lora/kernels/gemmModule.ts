@@ -36,45 +36,24 @@ function emitRows(c: Code, L: GemmLocals): void {
     .get(L.rows).i32(4).i32GtS().if().i32(4).set(L.rows).end();
 }
 
-/** Emits the micro-kernel loop over m-blocks for one strip of `nv` vectors starting at column j. */
-function emitStrip(c: Code, L: GemmLocals, nv: number, fma: boolean): void {
-  const accs = Array.from({ length: 4 * nv }, () => c.local(V128));
-  const bv = Array.from({ length: nv }, () => c.local(V128));
-  const s = c.local(V128);
-  // for (mb = 0, apBlock = ap, cpos = c + j*4; mb < m; mb += 4, ...)
+/**
+ * The loop over blocks of four rows of A for the strip of columns starting at j: `kernel` emits
+ * the accumulation over k (p walks A's block, q walks B's column strip), `store(r)` emits the
+ * store of row r of the block at cpos; rows past m are not stored.
+ */
+function emitBlockLoop(c: Code, L: GemmLocals, kernel: () => void, store: (r: number) => void): void {
   c.i32(0).set(L.mb).get(L.ap).set(L.apBlock)
     .get(L.c).get(L.j).i32(2).i32Shl().i32Add().set(L.cpos);
   c.block().loop();
   c.get(L.mb).get(L.m).i32GeS().brIf(1);
-  for (const a of accs) c.v128Zero().set(a);
   c.get(L.apBlock).set(L.p)
     .get(L.b).get(L.j).i32(2).i32Shl().i32Add().set(L.q)
     .get(L.k).set(L.kk);
-  c.block().get(L.kk).i32Eqz().brIf(0).loop();
-  for (let v = 0; v < nv; v++) c.get(L.q).v128Load(16 * v).set(bv[v]!);
-  for (let r = 0; r < 4; r++) {
-    c.get(L.p).v128Load32Splat(4 * r).set(s);
-    for (let v = 0; v < nv; v++) {
-      const a = accs[r * nv + v]!;
-      if (fma) c.get(s).get(bv[v]!).get(a).f32x4RelaxedMadd().set(a);
-      else c.get(a).get(s).get(bv[v]!).f32x4Mul().f32x4Add().set(a);
-    }
-  }
-  c.inc(L.p, 16).get(L.q).get(L.ldb).i32Add().set(L.q)
-    .get(L.kk).i32(1).i32Sub().tee(L.kk).brIf(0);
-  c.end().end(); // loop, block
-  // rows = min(4, m - mb)
+  kernel();
   emitRows(c, L);
   for (let r = 0; r < 4; r++) {
     if (r > 0) c.get(L.rows).i32(r).i32GtS().if();
-    for (let v = 0; v < nv; v++) {
-      const a = accs[r * nv + v]!;
-      c.get(L.acc).if()
-        .get(L.cpos).get(a).get(L.cpos).v128Load(16 * v).f32x4Add().v128Store(16 * v)
-        .else()
-        .get(L.cpos).get(a).v128Store(16 * v)
-        .end();
-    }
+    store(r);
     c.get(L.cpos).get(L.ldc).i32Add().set(L.cpos);
     if (r > 0) c.end();
   }
@@ -84,37 +63,62 @@ function emitStrip(c: Code, L: GemmLocals, nv: number, fma: boolean): void {
   c.br(0).end().end();
 }
 
-/** Single columns: one v128 accumulator holds the four rows of a block (A is packed by k). */
-function emitColumn(c: Code, L: GemmLocals, fma: boolean): void {
-  const acc = c.local(V128);
-  c.i32(0).set(L.mb).get(L.ap).set(L.apBlock)
-    .get(L.c).get(L.j).i32(2).i32Shl().i32Add().set(L.cpos);
-  c.block().loop();
-  c.get(L.mb).get(L.m).i32GeS().brIf(1);
-  c.v128Zero().set(acc).get(L.apBlock).set(L.p)
-    .get(L.b).get(L.j).i32(2).i32Shl().i32Add().set(L.q)
-    .get(L.k).set(L.kk);
+/** The k loop around `step` (which must leave the stack empty); p += 16, q += ldb per k. */
+function emitKLoop(c: Code, L: GemmLocals, step: () => void): void {
   c.block().get(L.kk).i32Eqz().brIf(0).loop();
-  // The same multiply-add as the strips, so a row's result does not depend on where it falls.
-  if (fma) c.get(L.p).v128Load().get(L.q).v128Load32Splat().get(acc).f32x4RelaxedMadd().set(acc);
-  else c.get(acc).get(L.p).v128Load().get(L.q).v128Load32Splat().f32x4Mul().f32x4Add().set(acc);
+  step();
   c.inc(L.p, 16).get(L.q).get(L.ldb).i32Add().set(L.q)
     .get(L.kk).i32(1).i32Sub().tee(L.kk).brIf(0);
   c.end().end();
-  emitRows(c, L);
-  for (let r = 0; r < 4; r++) {
-    if (r > 0) c.get(L.rows).i32(r).i32GtS().if();
+}
+
+/** A strip of `nv` vectors (4·nv columns): 4 × nv accumulators, one splat per row and k. */
+function emitStrip(c: Code, L: GemmLocals, nv: number, fma: boolean): void {
+  const accs = Array.from({ length: 4 * nv }, () => c.local(V128));
+  const bv = Array.from({ length: nv }, () => c.local(V128));
+  const s = c.local(V128);
+  emitBlockLoop(c, L, () => {
+    for (const a of accs) c.v128Zero().set(a);
+    emitKLoop(c, L, () => {
+      for (let v = 0; v < nv; v++) c.get(L.q).v128Load(16 * v).set(bv[v]!);
+      for (let r = 0; r < 4; r++) {
+        c.get(L.p).v128Load32Splat(4 * r).set(s);
+        for (let v = 0; v < nv; v++) {
+          const a = accs[r * nv + v]!;
+          if (fma) c.get(s).get(bv[v]!).get(a).f32x4RelaxedMadd().set(a);
+          else c.get(a).get(s).get(bv[v]!).f32x4Mul().f32x4Add().set(a);
+        }
+      }
+    });
+  }, (r) => {
+    for (let v = 0; v < nv; v++) {
+      const a = accs[r * nv + v]!;
+      c.get(L.acc).if()
+        .get(L.cpos).get(a).get(L.cpos).v128Load(16 * v).f32x4Add().v128Store(16 * v)
+        .else()
+        .get(L.cpos).get(a).v128Store(16 * v)
+        .end();
+    }
+  });
+}
+
+/** Single columns: one v128 accumulator holds the four rows of a block (A is packed by k). */
+function emitColumn(c: Code, L: GemmLocals, fma: boolean): void {
+  const acc = c.local(V128);
+  emitBlockLoop(c, L, () => {
+    c.v128Zero().set(acc);
+    emitKLoop(c, L, () => {
+      // The same multiply-add as the strips, so a row's result does not depend on where it falls.
+      if (fma) c.get(L.p).v128Load().get(L.q).v128Load32Splat().get(acc).f32x4RelaxedMadd().set(acc);
+      else c.get(acc).get(L.p).v128Load().get(L.q).v128Load32Splat().f32x4Mul().f32x4Add().set(acc);
+    });
+  }, (r) => {
     c.get(L.acc).if()
       .get(L.cpos).get(acc).f32x4ExtractLane(r).get(L.cpos).f32Load().f32Add().f32Store()
       .else()
       .get(L.cpos).get(acc).f32x4ExtractLane(r).f32Store()
       .end();
-    c.get(L.cpos).get(L.ldc).i32Add().set(L.cpos);
-    if (r > 0) c.end();
-  }
-  c.get(L.cpos).get(L.ldc).i32(4).get(L.rows).i32Sub().i32Mul().i32Add().set(L.cpos);
-  c.inc(L.mb, 4).get(L.apBlock).get(L.aBlockStride).i32Add().set(L.apBlock);
-  c.br(0).end().end();
+  });
 }
 
 function gemmFunction(wide: number, fma: boolean): Code {
