@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
+import { GgmlType } from '../../src/gguf/ggufTypes.js';
+import { buildSyntheticModel } from '../../src/gguf/syntheticModel.js';
 import { startTestSuite, startTinyModelManager, type TestSuite } from '../helpers/suiteHarness.js';
 
 /**
@@ -12,6 +14,7 @@ import { startTestSuite, startTinyModelManager, type TestSuite } from '../helper
  * base, compares perplexity base vs base+adapter on the held-out texts, stores the decision, and the
  * promoted adapter model generates through ModelManagerSuite. Both suites share one data root and
  * GPU lock folder; the CPU-only builtin-lora trainer is not held back by ModelManagerSuite's claim.
+ * The second test runs the same loop on a generated Q4_K model registered in ModelManagerSuite.
  */
 process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD = 'true';
 
@@ -119,6 +122,57 @@ test('trained adapter → registered in ModelManagerSuite → evaluated → deci
   const scores = await mm.call({ action: 'get_model_evaluation_scores', model_name: candidate });
   assert.is(scores.status, 'success', JSON.stringify(scores));
   assert.ok((scores.scores ?? scores.evaluations ?? []).length >= 1, JSON.stringify(scores));
+});
+
+test('the same loop on a quantised base: a generated Q4_K llama (weights stay Q4_K in the trainer)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'adapter-loop-q4k-'));
+  const path = join(root, 'q4k-llama.gguf');
+  await buildSyntheticModel({ architecture: 'llama', weightType: GgmlType.Q4_K, embeddingType: GgmlType.Q4_K, outputType: GgmlType.Q6_K, blocks: 2, seed: 21 }).write(path);
+  const mm = await startTinyModelManager(root, { models: [{ id: 'q4k', path, context_size: 256, threads: 1, sequences: 2, estimated_vram_mb: 30 }] });
+  const al = await startTestSuite('AdaptiveLearningSuite', {
+    redisUrl: false,
+    dataDir: root,
+    peers: { ModelManagerSuite: mm.endpoint },
+    config: { models: { q4k: path }, default_trainer: 'builtin-lora', stall_timeout_s: 120, evaluation_timeout_ms: 60_000 },
+  });
+  try {
+    const loaded = await mm.call({ action: 'models.load', model_id: 'q4k' });
+    assert.is(loaded.status, 'success', JSON.stringify(loaded));
+    const r = await al.call({ action: 'training.start', model_id: 'q4k', examples: EXAMPLES, steps: 24, seq_len: 24, learning_rate: 0.02, rank: 4 });
+    assert.is(r.status, 'success', JSON.stringify(r));
+    const job = await waitFor('training job', async () => {
+      const j = (await al.call({ action: 'training.status', job_id: r.job_id })).job;
+      return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
+    }, 120_000);
+    assert.is(job.state, 'succeeded', JSON.stringify(job));
+    const adapter = job.artifacts.adapter as string;
+    assert.ok(adapter.endsWith('.gguf') && existsSync(adapter));
+    assert.ok(job.final_loss < job.initial_loss, `loss went down: ${job.initial_loss} → ${job.final_loss}`);
+
+    const ev = await waitFor('adapter evaluation', async () => {
+      const perf = await al.call({ action: 'evaluate.performance' });
+      return perf.adapter_evaluations.find((e: any) => e.job_id === r.job_id);
+    }, 60_000);
+    const candidate = `q4k+${r.job_id}`;
+    assert.is(ev.details.candidate, candidate, JSON.stringify(ev));
+    assert.is(ev.details.held_out, true);
+    assert.is(ev.decision, 'registered', `the adapter should beat the Q4_K base on held-out text: ${JSON.stringify(ev)}`);
+    assert.ok(ev.after_value < ev.before_value);
+    assert.is(ev.details.promoted, true);
+
+    const list = await mm.call({ action: 'models.list' });
+    const entry = list.models.find((m: any) => m.model_id === candidate);
+    assert.ok(entry, JSON.stringify(list.models.map((m: any) => m.model_id)));
+    assert.is(entry.base_model_id, 'q4k');
+    assert.equal(entry.lora_adapters, [{ path: adapter, scale: 1 }]);
+    const gen = await mm.call({ action: 'generate_text', model_name: candidate, prompt: 'Paris is the capital of', max_tokens: 8, temperature: 0, seed: 3 });
+    assert.is(gen.status, 'success', JSON.stringify(gen));
+    assert.ok(gen.tokens_generated > 0);
+  } finally {
+    await al.close();
+    await mm.close();
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test.run();
