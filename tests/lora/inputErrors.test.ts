@@ -26,7 +26,10 @@ async function expectError(opts: Partial<LoraTrainOptions>, code: string, patter
 test('non-llama architecture', async () => {
   const p = join(tmp, 'gpt2.gguf');
   await buildSyntheticLlama().setString('general.architecture', 'gpt2').write(p);
-  await expectError({ modelPath: p }, 'MODEL_UNSUPPORTED', /architecture "gpt2"/);
+  await expectError({ modelPath: p }, 'MODEL_UNSUPPORTED', /architecture "gpt2" is not supported \(supported: llama, qwen2, phi3\)/);
+  const g = join(tmp, 'gemma2.gguf');
+  await buildSyntheticLlama().setString('general.architecture', 'gemma2').write(g);
+  await expectError({ modelPath: g }, 'MODEL_UNSUPPORTED', /"gemma2" is not supported yet \(its soft-capping/);
 });
 
 test('a quantisation the trainer cannot read', async () => {
