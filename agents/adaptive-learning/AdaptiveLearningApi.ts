@@ -1,5 +1,5 @@
 import { Agent, defineAction, type ActionDefinition } from '../../src/runtime/Agent.js';
-import { errorReply } from '../../src/runtime/errors.js';
+import { errorReply, errorReplyFrom } from '../../src/runtime/errors.js';
 import * as C from '../../contracts/adaptive-learning/AdaptiveLearningSuite.js';
 import type { LearningServices } from '../../src/suites/adaptive-learning/LearningServices.js';
 import { toInteraction } from '../../src/suites/adaptive-learning/opportunities/OpportunityDetector.js';
@@ -50,7 +50,7 @@ export class AdaptiveLearningApi extends Agent {
             const queued = t.start(job.id);
             return { status: 'success', job_id: job.id, state: queued.status };
           } catch (err) {
-            return errorReply(text(err));
+            return errorReplyFrom(err);
           }
         },
       }),
@@ -78,7 +78,7 @@ export class AdaptiveLearningApi extends Agent {
             }
             return errorReply('training.stop needs job_id or cycle_id');
           } catch (err) {
-            return errorReply(text(err));
+            return errorReplyFrom(err);
           }
         },
       }),

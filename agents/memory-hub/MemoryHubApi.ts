@@ -4,6 +4,7 @@ import * as C from '../../contracts/memory-hub/MemoryHubApi.js';
 import type { MemoryCore } from '../../src/suites/memory-hub/MemoryCore.js';
 import { MemoryInputError } from '../../src/suites/memory-hub/memory/MemoryStore.js';
 import { SemanticUnavailableError } from '../../src/suites/memory-hub/search/HybridSearch.js';
+import { legacyHealthObject, type HealthIdentity } from '../../src/suites/memory-hub/legacyHealthObject.js';
 
 /** Largest kv value (its JSON text). */
 const MAX_KV_VALUE_BYTES = 1024 * 1024;
@@ -11,17 +12,31 @@ const MAX_KV_VALUE_BYTES = 1024 * 1024;
 /**
  * The namespaced API for new clients (agent "MemoryHub"): kv.*, doc.*, embedding.search, on the
  * same services as the legacy actions. The conversation half adds session.* and context.*.
+ * It also answers the hub's bare health verbs (ping, health, health_check) under the hub's own
+ * name and ports (collision rule in src/suites/memory-hub/collisions.ts).
  */
 export class MemoryHubApi extends Agent {
   readonly name = 'MemoryHub';
+  private readonly startedAt = Date.now();
 
-  constructor(private readonly core: MemoryCore) {
+  constructor(
+    private readonly core: MemoryCore,
+    private readonly identity: HealthIdentity,
+  ) {
     super();
   }
 
   override actions(): Record<string, ActionDefinition> {
     const { kv, docs, search } = this.core;
+    const health = defineAction({
+      params: C.health,
+      description: 'MemoryHub health: the BaseAgent fields plus redis_available, with the hub name and its main and health ports',
+      handler: () => legacyHealthObject(this.core, this.startedAt, this.identity),
+    });
     return {
+      ping: health,
+      health,
+      health_check: health,
       'kv.set': defineAction({
         params: C.kvSet,
         description: 'Store a JSON value under namespace/key, optionally expiring after ttl seconds',

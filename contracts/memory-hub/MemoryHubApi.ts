@@ -40,3 +40,6 @@ export const embeddingSearch = z.object({
   min_similarity: z.number().min(-1).max(1).optional(),
   mode: z.enum(['hybrid', 'semantic', 'lexical']).default('hybrid'),
 });
+
+/** ping / health / health_check without target_agent: the hub's own health object. */
+export const health = z.looseObject({});

@@ -4,7 +4,7 @@ import { HandlerContext } from './HandlerContext.js';
 import type { AgentRouter, RoutedAction } from './AgentRouter.js';
 import { HEALTH_VERBS } from './AgentRouter.js';
 import type { ErrorReporter } from './ErrorBusPublisher.js';
-import { SuiteError, errorReply, formatError, type ErrorCode } from './errors.js';
+import { SuiteError, errorKind, errorReply, formatError, replyCode, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { normalizeRequest, type NormalizedRequest } from './normalizeRequest.js';
 import type { SuiteMetrics } from './SuiteMetrics.js';
@@ -14,6 +14,7 @@ import type { IncomingFrame } from '../transport/RouterServer.js';
 import { ReplyCache } from './ReplyCache.js';
 import { describeSuite } from './describeSuite.js';
 import { DeadlineSweeper } from './DeadlineSweeper.js';
+import { unknownActionHelp } from './nearestActions.js';
 
 export interface PipelineLimits {
   /** Frames larger than this get FRAME_TOO_LARGE (bytes). */
@@ -138,7 +139,9 @@ export class RequestPipeline {
     const stats = this.opts.metrics.forAction(acc.agent, acc.action);
     if (isError) {
       stats.error++;
-      this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: acc.agent, action: acc.action, code: code ?? 'HANDLER_ERROR' });
+      // A handler's own error reply may name its code (PATH_NOT_ALLOWED, NOT_FOUND, ...).
+      const label = code ?? replyCode(reply) ?? 'HANDLER_ERROR';
+      this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: acc.agent, action: acc.action, code: label, kind: errorKind(label) });
     } else stats.ok++;
     stats.observe(Number(process.hrtime.bigint() - acc.started) / 1e9);
     return reply;
@@ -172,8 +175,12 @@ export class RequestPipeline {
     }
 
     const verb = req.action ?? this.opts.inferAction?.(req.params);
-    // Legacy BaseAgent answered a request without a verb as "Unknown action: None".
-    if (!verb) return this.fail(acc, 'UNKNOWN_ACTION', { action: 'None' });
+    // Legacy BaseAgent answered a request without a verb as "Unknown action: None" (a vector pins
+    // that text); the hint says what is actually wrong.
+    if (!verb) {
+      const reply = errorReply(formatError('UNKNOWN_ACTION', { action: 'None' }), { code: 'MISSING_ACTION', hint: formatError('MISSING_ACTION') });
+      return this.finish(acc, reply, 'MISSING_ACTION');
+    }
     let routed: RoutedAction | undefined;
     try {
       routed = this.opts.router.resolve(req, verb, fixedAgent);
@@ -186,7 +193,8 @@ export class RequestPipeline {
       const own = addressed ? this.opts.router.getAgent(addressed) : undefined;
       if (own?.unknownAction && !HEALTH_VERBS.has(verb.toLowerCase())) {
         acc.agent = own.name;
-        return this.finish(acc, normalizeReply({ status: 'error', ...own.unknownAction(verb, req.params) }), 'UNKNOWN_ACTION');
+        const help = unknownActionHelp(verb, this.opts.router.actionsOf(own.name));
+        return this.finish(acc, normalizeReply({ status: 'error', ...help, ...own.unknownAction(verb, req.params) }), 'UNKNOWN_ACTION');
       }
       if (verb === 'suite.describe') {
         acc.action = 'suite.describe';
@@ -196,7 +204,9 @@ export class RequestPipeline {
         acc.action = verb.toLowerCase();
         return this.finish(acc, await this.opts.health());
       }
-      return this.fail(acc, 'UNKNOWN_ACTION', { action: verb });
+      const known = own ? this.opts.router.actionsOf(own.name) : [...this.opts.router.actionTable().map((a) => a.action), ...HEALTH_VERBS, 'suite.describe'];
+      const reply = errorReply(formatError('UNKNOWN_ACTION', { action: verb }), { code: 'UNKNOWN_ACTION', ...unknownActionHelp(verb, known) });
+      return this.finish(acc, reply, 'UNKNOWN_ACTION');
     }
     acc.agent = routed.agent.name;
     acc.action = routed.action;
