@@ -99,7 +99,19 @@ export class AdaptiveLearningApi extends Agent {
             return { status: 'success', cycle: los, job: job ? t.jobView(job) : null };
           }
           const jobs = t.store.list({ status: p.state ? [p.state] : undefined, limit: p.limit }).map((j) => t.jobView(j));
-          return { status: 'success', jobs, queue: t.store.queued().map((j) => j.id), running: s.scheduler.runningJobs(), gpus: s.options.gpus };
+          // `gpus` lists GPUs only on a host that has one; the scheduler's slots (one job each) are
+          // `training_slots` either way, and a CPU host trains on the CPU in those slots.
+          const present = s.locks.gpuPresent();
+          return {
+            status: 'success',
+            jobs,
+            queue: t.store.queued().map((j) => j.id),
+            running: s.scheduler.runningJobs(),
+            device: present ? 'gpu' : 'cpu',
+            gpu_present: present,
+            gpus: present ? s.options.gpus : [],
+            training_slots: s.options.gpus,
+          };
         },
       }),
       'opportunities.list': defineAction({
