@@ -18,11 +18,17 @@ export async function legacyHealthObject(core: MemoryCore, startedAt: number, wh
   const available = core.cache.available;
   const info = available ? await core.cache.info().catch(() => undefined) : undefined;
   const dbUp = core.dbConnected();
+  const status = !dbUp ? 'error' : available ? 'ok' : 'degraded';
+  const message = {
+    ok: `${who.name} is healthy`,
+    degraded: `${who.name} is degraded: Redis is not available (serving from SQLite)`,
+    error: `${who.name} is failing: the SQLite store does not answer`,
+  }[status];
   return {
-    status: !dbUp ? 'error' : available ? 'ok' : 'degraded',
+    status,
     ready: true,
     initialized: true,
-    message: `${who.name} is healthy`,
+    message,
     timestamp: new Date().toISOString(),
     uptime: (Date.now() - startedAt) / 1000,
     active_threads: 1,
