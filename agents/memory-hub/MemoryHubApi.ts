@@ -39,6 +39,7 @@ export class MemoryHubApi extends Agent {
       health_check: health,
       'kv.set': defineAction({
         params: C.kvSet,
+        reply: C.kvSetReply,
         description: 'Store a JSON value under namespace/key, optionally expiring after ttl seconds',
         handler: (p) => {
           const size = Buffer.byteLength(JSON.stringify(p.value) ?? '', 'utf8');
@@ -49,6 +50,7 @@ export class MemoryHubApi extends Agent {
       }),
       'kv.get': defineAction({
         params: C.kvGet,
+        reply: C.kvGetReply,
         description: 'Read a live (unexpired) value',
         handler: (p) => {
           const entry = kv.get(p.namespace, p.key);
@@ -58,11 +60,13 @@ export class MemoryHubApi extends Agent {
       }),
       'kv.delete': defineAction({
         params: C.kvDelete,
+        reply: C.kvDeleteReply,
         description: 'Delete a key (deleted: false when it was absent)',
         handler: (p) => ({ status: 'success', deleted: kv.delete(p.namespace, p.key) }),
       }),
       'kv.list': defineAction({
         params: C.kvList,
+        reply: C.kvListReply,
         description: 'Live keys of a namespace, optionally by prefix',
         handler: (p) => {
           const keys = kv.list(p.namespace, p.prefix, p.limit);
@@ -71,6 +75,7 @@ export class MemoryHubApi extends Agent {
       }),
       'doc.put': defineAction({
         params: C.docPut,
+        reply: C.docPutReply,
         description: 'Create or replace a document (indexed for embedding.search)',
         handler: (p) => {
           try {
@@ -84,6 +89,7 @@ export class MemoryHubApi extends Agent {
       }),
       'doc.get': defineAction({
         params: C.docGet,
+        reply: C.docGetReply,
         description: 'Read a document',
         handler: (p) => {
           const document = docs.get(p.namespace, p.doc_id);
@@ -93,6 +99,7 @@ export class MemoryHubApi extends Agent {
       }),
       'doc.delete': defineAction({
         params: C.docDelete,
+        reply: C.docDeleteReply,
         description: 'Delete a document',
         handler: (p) => {
           if (!docs.delete(p.namespace, p.doc_id)) throw new SuiteError('NOT_FOUND', { what: 'document', id: `${p.namespace}/${p.doc_id}` });
@@ -101,6 +108,7 @@ export class MemoryHubApi extends Agent {
       }),
       'embedding.search': defineAction({
         params: C.embeddingSearch,
+        reply: C.embeddingSearchReply,
         description: 'Hybrid (default), semantic or lexical search over memories and documents',
         handler: async (p) => {
           const hits = await search

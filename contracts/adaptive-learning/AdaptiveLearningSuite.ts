@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JSON_KEY } from '../../src/runtime/contractSchema.js';
 import { loose } from './common.js';
 
 /** The namespaced API of the phase-2 plan (`/training/`, `/opportunities/`, `/evaluate/performance`) as actions. */
@@ -7,7 +8,11 @@ export const trainingStart = loose({
   cycle_id: z.string().min(1).optional(),
   model_id: z.string().min(1).optional(),
   data_path: z.string().min(1).optional(),
-  examples: z.array(z.unknown()).min(1).optional(),
+  examples: z
+    .array(z.unknown().meta({ [JSON_KEY]: { type: ['string', 'object'] } }))
+    .min(1)
+    .optional()
+    .describe('training texts: strings, or objects with `text`, `prompt`/`completion`, `input`/`output` or `user_input`/`assistant_response` (a `user_correction` wins)'),
   hyperparameters: z.record(z.string(), z.unknown()).optional(),
   priority: z.number().int().optional(),
   gpu: z.union([z.string(), z.number()]).optional(),

@@ -43,3 +43,45 @@ export const embeddingSearch = z.object({
 
 /** ping / health / health_check without target_agent: the hub's own health object. */
 export const health = z.looseObject({});
+
+// Replies (published as `<action>.reply`; checked against every reply under NODE_ENV=test).
+const success = <T extends z.ZodRawShape>(shape: T) => z.looseObject({ status: z.literal('success'), ...shape });
+const epoch = z.number().describe('epoch seconds');
+const kvEntry = { namespace: z.string(), key: z.string(), value: z.unknown(), expires_at: epoch.nullable(), created_at: epoch, updated_at: epoch };
+export const kvSetReply = success({ namespace: z.string(), key: z.string(), expires_at: epoch.nullable() });
+export const kvGetReply = success(kvEntry);
+export const kvDeleteReply = success({ deleted: z.boolean() });
+export const kvListReply = success({
+  namespace: z.string(),
+  keys: z.array(z.string()),
+  entries: z.array(z.object({ key: z.string(), expires_at: epoch.nullable() })),
+  count: z.number().int(),
+});
+export const docPutReply = success({ doc_id: z.string(), namespace: z.string(), memory_id: z.string() });
+export const docGetReply = success({
+  document: z.object({
+    doc_id: z.string(),
+    namespace: z.string(),
+    title: z.string().nullable(),
+    content: z.string(),
+    metadata: z.record(z.string(), z.unknown()),
+    memory_id: z.string(),
+    created_at: epoch,
+    updated_at: epoch,
+  }),
+});
+export const docDeleteReply = success({ deleted: z.literal(true) });
+export const embeddingSearchReply = success({
+  results: z.array(
+    z.object({
+      memory_id: z.string(),
+      content: z.string(),
+      memory_type: z.string(),
+      metadata: z.record(z.string(), z.unknown()),
+      score: z.number(),
+      similarity: z.number().nullable(),
+      matched_by: z.array(z.string()),
+    }),
+  ),
+  count: z.number().int(),
+});

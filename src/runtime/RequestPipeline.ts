@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import type { Reply } from './Agent.js';
 import { HandlerContext } from './HandlerContext.js';
 import type { AgentRouter, RoutedAction } from './AgentRouter.js';
@@ -8,7 +9,7 @@ import { SuiteError, errorKind, errorReply, formatError, replyCode, type ErrorCo
 import type { Logger } from './logger.js';
 import { normalizeRequest, type NormalizedRequest } from './normalizeRequest.js';
 import type { SuiteMetrics } from './SuiteMetrics.js';
-import { validateParams } from './validateParams.js';
+import { describeIssues, validateParams } from './validateParams.js';
 import { CodecError, detectCodec, jsonCodec, type Codec } from '../transport/codec/index.js';
 import type { IncomingFrame } from '../transport/RouterServer.js';
 import { ReplyCache } from './ReplyCache.js';
@@ -251,6 +252,13 @@ export class RequestPipeline {
           reject(err);
         }
       });
+      if (CHECK_REPLIES && routed.def.reply) {
+        const drift = replyDrift(routed.def.reply, reply);
+        if (drift) {
+          this.opts.log.error({ action: routed.action, drift }, 'reply does not match its published contract');
+          return this.finish(acc, errorReply(`reply of ${routed.action} does not match its contract: ${drift}`, { code: 'REPLY_CONTRACT' }), 'REPLY_CONTRACT');
+        }
+      }
       return this.finish(acc, normalizeReply(reply));
     } catch (err) {
       if (err instanceof SuiteError) {
@@ -285,6 +293,19 @@ export class RequestPipeline {
     for (const c of this.aborts.signals) c.abort(reason);
     this.replies.clear();
   }
+}
+
+/**
+ * Under the test runner (NODE_ENV=test) every successful reply of an action that publishes its reply
+ * shape (ActionDefinition.reply) is checked against it, so contracts/schema cannot drift from what
+ * the suites send. Production does not pay for the check.
+ */
+const CHECK_REPLIES = process.env.NODE_ENV === 'test';
+
+function replyDrift(schema: z.ZodType, reply: unknown): string | undefined {
+  if (isObject(reply) && reply.status === 'error') return undefined;
+  const r = schema.safeParse(reply);
+  return r.success ? undefined : describeIssues(r.error.issues);
 }
 
 /** Metric labels of one request, filled in as routing learns them. */
