@@ -23,6 +23,7 @@ export class AdaptiveLearningApi extends Agent {
     return {
       'training.start': defineAction({
         params: C.trainingStart,
+        reply: C.trainingStartReply,
         description: 'Start (or resume) a job by job_id, start a cycle by cycle_id, or create and start a job from model_id + data.',
         handler: (p) => {
           try {
@@ -56,6 +57,7 @@ export class AdaptiveLearningApi extends Agent {
       }),
       'training.stop': defineAction({
         params: C.trainingStop,
+        reply: C.trainingStopReply,
         timeoutMs: 30_000,
         description: 'Cancel a job (its trainer process is killed) or stop a cycle.',
         handler: async (p) => {
@@ -84,6 +86,7 @@ export class AdaptiveLearningApi extends Agent {
       }),
       'training.status': defineAction({
         params: C.trainingStatus,
+        reply: C.trainingStatusReply,
         description: 'One job (job_id) or cycle (cycle_id) with progress, or the job list with queue order.',
         handler: (p) => {
           if (p.job_id) {
@@ -116,6 +119,7 @@ export class AdaptiveLearningApi extends Agent {
       }),
       'opportunities.list': defineAction({
         params: C.opportunitiesList,
+        reply: C.opportunitiesListReply,
         description: 'Stored opportunities by score (optional category; include_processed=false for pending only).',
         handler: (p) => ({ status: 'success', opportunities: s.opportunities.top(p.limit, p.category, p.include_processed) }),
       }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { epoch, success } from '../replies.js';
 
 /**
  * The namespaced API of the phase-2 plan (`/kv/`, `/doc/`, `/embedding/` routes as actions),
@@ -45,8 +46,6 @@ export const embeddingSearch = z.object({
 export const health = z.looseObject({});
 
 // Replies (published as `<action>.reply`; checked against every reply under NODE_ENV=test).
-const success = <T extends z.ZodRawShape>(shape: T) => z.looseObject({ status: z.literal('success'), ...shape });
-const epoch = z.number().describe('epoch seconds');
 const kvEntry = { namespace: z.string(), key: z.string(), value: z.unknown(), expires_at: epoch.nullable(), created_at: epoch, updated_at: epoch };
 export const kvSetReply = success({ namespace: z.string(), key: z.string(), expires_at: epoch.nullable() });
 export const kvGetReply = success(kvEntry);
