@@ -7,7 +7,7 @@ import { loose } from './common.js';
  * reads are recorded for the published contracts (../agentChecked.ts).
  */
 const truthyId = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'number', not: { const: 0 } }] };
-const sessionId = checkedRequired(truthyId, 'a session id (numbers are turned into text)');
+const sessionId = checkedRequired(truthyId, 'numbers are turned into text');
 
 export const createSession = loose({
   model_id: checkedRequired(truthyId),
@@ -17,7 +17,7 @@ export const createSession = loose({
 export const updateSession = loose({
   session_id: sessionId,
   status: checked(T.string, 'new status, e.g. "running", "completed"'),
-  progress: checked(T.any, 'any JSON, stored as given'),
+  progress: checked(T.any, 'stored as given'),
   metrics: checked(T.object, 'merged into the session metrics and kept in its history; a higher `loss` than the last finished session decays the learning rate ×0.9'),
 });
 export const getSession = loose({ session_id: sessionId });
