@@ -157,6 +157,7 @@ export class SuiteHost {
         redisUrl: opts.redisUrl,
         redisKeyPrefix: opts.redisKeyPrefix ?? '',
         portOffset: opts.portOffset ?? 0,
+        ports: { main: opts.port, health: opts.healthPort },
         log: this.log,
         metrics: this.metrics.registry,
         errors: this.errors,

@@ -116,10 +116,14 @@ export async function startTestSuite(name: string, opts: StartOptions = {}): Pro
       host = candidate;
     } catch (err) {
       lastErr = err;
-      if (!/cannot bind|EADDRINUSE|in use/i.test(String((err as Error).message))) throw err;
+      if (!/cannot bind|EADDRINUSE|in use/i.test(String((err as Error).message))) break;
     }
   }
-  if (!host) throw lastErr;
+  if (!host) {
+    // A suite that refused to start (bad config tests) must not leave its temp folder behind.
+    if (ownData) rmSync(dataRoot, { recursive: true, force: true });
+    throw lastErr;
+  }
   const h = host;
   const endpoint = `tcp://127.0.0.1:${h.opts.port}`;
   const healthEndpoint = `tcp://127.0.0.1:${h.opts.healthPort}`;

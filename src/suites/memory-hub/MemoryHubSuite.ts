@@ -110,7 +110,7 @@ export class MemoryHubSuite extends Suite {
         new MemoryClient(this.core),
         new ExperienceTracker(this.core),
         new CacheManager(this.core),
-        new MemoryHubApi(this.core),
+        new MemoryHubApi(this.core, { name: this.ctx.name, port: this.ctx.ports.main, health_port: this.ctx.ports.health }),
       ];
       this.registerGauges();
       this.conversation = createConversationModule(deps);

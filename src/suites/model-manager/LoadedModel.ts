@@ -226,10 +226,14 @@ export class LoadedModel {
         },
         onTextChunk: opts.onText,
       });
+      // onToken misses tokens node-llama-cpp held back because their text ended inside a UTF-8
+      // sequence (released only if valid text follows, which may never happen). Every sampled
+      // token but the last is in the sequence's KV state, so that gives the true count.
+      const sampled = lease.sequence.contextTokens.length - effective.length + 1;
       return {
         text: res.response,
         promptTokens: input.length,
-        generatedTokens: generated.length,
+        generatedTokens: Math.max(generated.length, sampled),
         stopReason: res.metadata.stopReason,
         // The exact tokens produced (re-tokenizing the text would not match what the KV cache holds).
         historyTokens: [...input, ...generated],
