@@ -1,7 +1,7 @@
 import type { JsonSchema } from '../../src/runtime/contractSchema.js';
 import { typeText } from '../../src/runtime/jsonTypeText.js';
 import type { CollectedSuite } from './collectSuites.js';
-import { requestSchema, schemaPath } from './schemaDocuments.js';
+import { ENVELOPE_KEY, requestSchema, schemaPath } from './schemaDocuments.js';
 
 const ENVELOPE = new Set(['action', 'target_agent', 'request_id']);
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -18,7 +18,12 @@ function fieldText(name: string, s: JsonSchema, required: boolean): string {
 /** The fields of a request schema, required ones first, plus any rule across fields. */
 export function fieldsText(request: JsonSchema): string {
   const required = new Set((request.required as string[] | undefined) ?? []);
-  const props = Object.entries((request.properties ?? {}) as Record<string, JsonSchema>).filter(([k]) => !ENVELOPE.has(k));
+  // A closed write schema also names the envelope keys and the flat form of a nested object (typed by
+  // its alternative, shown there); neither is listed again.
+  const alternatives = ((request.anyOf as JsonSchema[] | undefined) ?? []).map((a) => (a.properties ?? {}) as Record<string, JsonSchema>);
+  const props = Object.entries((request.properties ?? {}) as Record<string, JsonSchema>).filter(
+    ([k, v]) => !ENVELOPE.has(k) && v !== ENVELOPE_KEY && !alternatives.some((a) => a[k] === v),
+  );
   const ordered = [...props.filter(([k]) => required.has(k)), ...props.filter(([k]) => !required.has(k))];
   const parts = ordered.map(([k, v]) => fieldText(k, v, required.has(k)));
   const groups = [request, ...(((request.allOf as JsonSchema[] | undefined) ?? []))];
@@ -46,7 +51,9 @@ export function renderReference(suites: CollectedSuite[]): string {
     'legacy agent that checks a field itself still refuses the request without it, in its legacy wording).',
     'Every request also takes `action` (or the legacy `command` / `request_type` / `type`), `request_id`',
     'and `target_agent` (the agent\'s name; needed only for a name several agents share). Fields may be',
-    'sent at the top level or, for legacy clients, inside a `data` or `payload` object.',
+    'sent at the top level or, for legacy clients, inside a `data` or `payload` object. Unknown fields are',
+    'ignored, except by actions that change state (contracts/writeActions.ts): they refuse a field they do',
+    'not take with code UNKNOWN_FIELD, and nothing is changed.',
     '',
   ];
   for (const suite of suites) {

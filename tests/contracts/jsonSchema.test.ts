@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { buildContracts, type GeneratedFile } from '../../scripts/contracts/buildContracts.js';
+import { ENVELOPE_FIELDS, WRITE_ACTIONS } from '../../contracts/writeActions.js';
 import { normalizeRequest } from '../../src/runtime/normalizeRequest.js';
 import { validateParams } from '../../src/runtime/validateParams.js';
 import { findSuite } from '../../src/suites/registry.js';
@@ -71,6 +72,32 @@ test('one document per agent, one request definition per action; every document 
   const reference = generated.find((f) => f.path === 'contracts/REFERENCE.md')!.content;
   const untyped = reference.split('\n').filter((l) => /`\w+`\??: any JSON(?! except)/.test(l)).map((l) => l.slice(0, 60));
   assert.equal(untyped.length <= 5, true, `fields without a type: ${untyped.join(' / ')}`);
+});
+
+test('a write action\'s request schema is closed exactly as the suite refuses fields (UNKNOWN_FIELD): every field it takes is allowed, any other is not', () => {
+  const docOf = (agent: string) => [...documents.entries()].find(([k]) => k.endsWith(`/${agent}`))?.[1];
+  let closed = 0;
+  for (const [agent, actions] of Object.entries(WRITE_ACTIONS)) {
+    const doc = docOf(agent)!;
+    assert.ok(doc, `${agent} has a document`);
+    for (const [action, spec] of Object.entries(actions)) {
+      const def = doc.$defs[`${action}.request`];
+      const validate = ajv.getSchema(`${doc.$id}#/$defs/${action}.request`)!;
+      const strayErrors = (body: Record<string, unknown>) =>
+        (validate(body), (validate.errors ?? []).filter((e) => e.keyword === 'additionalProperties').map((e) => String(e.params.additionalProperty)));
+      if (spec.open) {
+        assert.is(def.additionalProperties, undefined, `${agent}.${action} takes every field`);
+        continue;
+      }
+      closed++;
+      assert.is(def.additionalProperties, false, `${agent}.${action} is closed`);
+      assert.equal(strayErrors({ action, zz_not_a_field: 1 }), ['zz_not_a_field'], `${agent}.${action} refuses an unknown field`);
+      for (const k of [...ENVELOPE_FIELDS, ...(spec.fields ?? []), ...Object.keys(def.properties)]) {
+        assert.equal(strayErrors({ action, [k]: 1 }), [], `${agent}.${action} takes ${k}`);
+      }
+    }
+  }
+  assert.ok(closed >= 50, `${closed} closed write actions`);
 });
 
 /** Suite, its vector file, and how many accepted requests at least must be checked (the file's count today). */
