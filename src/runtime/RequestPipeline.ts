@@ -14,6 +14,7 @@ import type { IncomingFrame } from '../transport/RouterServer.js';
 import { ReplyCache } from './ReplyCache.js';
 import { describeSuite } from './describeSuite.js';
 import { DeadlineSweeper } from './DeadlineSweeper.js';
+import { durableBarrier } from '../stores/sqlite/GroupCommit.js';
 
 export interface PipelineLimits {
   /** Frames larger than this get FRAME_TOO_LARGE (bytes). */
@@ -127,9 +128,25 @@ export class RequestPipeline {
     }
 
     const streamSend = streamAllowed ? (v: unknown) => this.send(frame, codec, v) : undefined;
-    const work = this.answer(req, frame, fixedAgent, streamSend);
+    const work = this.answer(req, frame, fixedAgent, streamSend).then((reply) => this.afterCommit(reply));
     if (dedupKey) this.replies.set(dedupKey, work);
     this.send(frame, codec, withRequestId(await work, req.requestId));
+  }
+
+  /**
+   * Holds a reply until the group-commit batches open now are on disk (GroupCommit.ts): a write
+   * is acknowledged only once durable. A batch that failed to commit turns the reply into an error.
+   */
+  private afterCommit(reply: unknown): unknown {
+    const barrier = durableBarrier();
+    if (!barrier) return reply;
+    return barrier.then(
+      () => reply,
+      (err: Error) => {
+        this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: 'none', action: 'commit', code: 'NOT_DURABLE' });
+        return errorReply(formatError('NOT_DURABLE', { error: err.message }), { code: 'NOT_DURABLE' });
+      },
+    );
   }
 
   /** Counts one answered request in the metrics and returns the reply. */

@@ -20,6 +20,7 @@ export const ERRORS = {
   SHUTTING_DOWN: { message: 'Server is shutting down; retry against the restarted service', retryable: true },
   HANDLER_FAILED: { message: '{error}', retryable: false },
   NOT_FOUND: { message: '{what} not found: {id}', retryable: false },
+  NOT_DURABLE: { message: 'Not saved: the write could not be committed ({error}); nothing of this request was kept, retry it', retryable: true },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -2,6 +2,7 @@ import type { ErrorReporter } from '../../runtime/ErrorBusPublisher.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { SqliteDatabase } from '../../stores/sqlite/openDatabase.js';
 import type { RedisConnections } from '../../stores/redis/RedisConnections.js';
+import { GroupCommit } from '../../stores/sqlite/GroupCommit.js';
 import { CacheService } from './cache/CacheService.js';
 import { DocumentStore } from './docs/DocumentStore.js';
 import { ExperienceService } from './experience/ExperienceService.js';
@@ -140,6 +141,7 @@ export class MemoryCore {
         vectors_pending: this.vectors.pending(),
       },
       embedding: this.vectors.status,
+      group_commit: { ...GroupCommit.for(this.db).stats },
       circuit_breaker: this.breaker.snapshot(),
     };
   }
