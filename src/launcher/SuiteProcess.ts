@@ -35,6 +35,7 @@ export class SuiteProcess {
   private lastFailure?: string;
   private spawnedAt = 0;
   private settledWaiters: Array<() => void> = [];
+  private dependencies?: Promise<unknown>;
 
   constructor(private readonly opts: SuiteProcessOptions) {
     const s = opts.spec;
@@ -56,9 +57,13 @@ export class SuiteProcess {
     this.opts.onChange();
   }
 
-  /** Spawns the suite; resolves once it is healthy or has been given up on. */
-  start(): Promise<void> {
+  /**
+   * Spawns the suite; resolves once it is healthy or has been given up on. With `dependencies`,
+   * the health timeout only starts counting once they have settled (the process waits for them).
+   */
+  start(dependencies?: Promise<unknown>): Promise<void> {
     const settled = new Promise<void>((resolve) => this.settledWaiters.push(resolve));
+    this.dependencies = dependencies;
     void this.runOnce();
     return settled;
   }
@@ -74,6 +79,7 @@ export class SuiteProcess {
     const child = this.spawnChild();
     let gone = false;
     this.exited!.then(() => { gone = true; });
+    if (this.dependencies) await Promise.race([this.dependencies, this.exited]);
     const probe = await waitForHealth(this.status.host, this.status.ports.health, this.opts.settings.healthTimeoutMs, {
       abort: () => gone || this.stopping,
     });

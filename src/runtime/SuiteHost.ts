@@ -40,6 +40,8 @@ export interface SuiteHostOptions {
   /** CURVE server keys (SECURE_ZMQ=1); only clients whose public key is listed get in. */
   curve?: CurveServerKeys & { authorizedClients: Iterable<string> };
   log?: Logger;
+  /** Awaited after the health socket is up and before the suite starts (the launcher's dependency order). */
+  beforeSuiteStart?: () => Promise<void>;
 }
 
 /**
@@ -137,6 +139,7 @@ export class SuiteHost {
           version: () => ({ name: 'agent-suites', version: PACKAGE_VERSION, suite: opts.name, node: process.version }),
         });
       }
+      await opts.beforeSuiteStart?.();
       mkdirSync(this.dataDir, { recursive: true });
       const ctx: SuiteContext = {
         name: opts.name,

@@ -6,6 +6,7 @@ import { SuiteHost } from '../../runtime/SuiteHost.js';
 import { createLogger } from '../../runtime/logger.js';
 import { runtimeEnv } from '../runtimeEnv.js';
 import { loadServerCurve, secureZmqFromEnv } from '../../runtime/security/curveCertificates.js';
+import { awaitDependencies, awaitedSuites } from '../../launcher/dependencyGate.js';
 
 interface ServeArgs {
   suite?: string;
@@ -83,6 +84,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       errorBusEndpoint: env.errorBusEndpoint ?? cfg?.errorBusEndpoint,
       peers,
       log: createLogger(desc.name),
+      // Started by the launcher next to the suites it depends on: start once they answer health.
+      beforeSuiteStart: () => awaitDependencies(awaitedSuites(), (names) => log.info({ waiting_for: names }, 'waiting for dependencies')),
     });
     let stopping = false;
     const stop = (signal: string) => {
