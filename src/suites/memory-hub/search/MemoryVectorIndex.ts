@@ -4,9 +4,11 @@ import { VectorIndex, type VectorHit } from './VectorIndex.js';
 
 /**
  * Up to this many vectors a search is an exact scan (VectorIndex: int8 SIMD pass + float re-score,
- * about a millisecond here); above it the HNSW graph answers. The graph is kept at every size, so
- * crossing the line needs no rebuild; the exact index is dropped above it (a million float32
- * vectors would take a gigabyte) and rebuilt from SQLite when the set shrinks below half of it.
+ * about a millisecond here); above it the HNSW graph answers. The graph is built in the background
+ * when the set first grows past the line (below it, a graph insert per embedded memory would cost
+ * more than every exact search) and kept from then on; the exact index is dropped once the graph
+ * is ready (a million float32 vectors would take a gigabyte) and rebuilt from SQLite when the set
+ * shrinks below half of the line.
  */
 export const EXACT_MAX_VECTORS = 20_000;
 /** Graph candidates re-scored exactly per result wanted (at least ANN_MIN_CANDIDATES). */
@@ -68,14 +70,15 @@ export class MemoryVectorIndex {
     this.flat = undefined;
   }
 
+  /** The graph is only updated once built; a rebuild in progress catches up from the log. */
   upsertMany(items: Array<{ seq: number; vector: Float32Array }>): void {
     for (const { seq, vector } of items) this.flat?.upsert(seq, vector);
-    this.ann.upsertMany(items);
+    if (this.annReady) this.ann.upsertMany(items);
   }
 
   remove(seq: number): void {
     this.flat?.remove(seq);
-    this.ann.remove(seq);
+    if (this.annReady) this.ann.remove(seq);
   }
 
   /** Top-k by cosine at or above `minSimilarity`; `only` restricts the result to those seqs. */

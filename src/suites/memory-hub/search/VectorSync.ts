@@ -18,10 +18,10 @@ const REBUILD_STEP = 2048;
  * (vectors persisted in `memory_vectors`, so a restart only reloads them) and applies tombstones.
  * Calls are serialised so two syncs never embed the same row twice.
  *
- * The graph is saved beside the database on close (`memory_vectors.usearch`); a restart loads it
+ * Past the exact-search line a graph is built (in the background, the exact index answering
+ * meanwhile), saved beside the database on close (`memory_vectors.usearch`); a restart loads it
  * and replays the changes logged since (vector_index_log), so a million memories come back in
- * seconds. Without a usable file the graph is rebuilt in the background while the exact index
- * answers.
+ * seconds. Without a usable file the graph is rebuilt the same way.
  */
 export class VectorSync {
   readonly index: MemoryVectorIndex;
@@ -86,7 +86,8 @@ export class VectorSync {
    */
   load(): void {
     const stored = this.storedCount();
-    const meta = this.annFile ? this.index.ann.load(this.annFile, { embedder: this.embedder.name, dims: this.embedder.dimensions }) : undefined;
+    const small = stored <= this.index.exactMax;
+    const meta = this.annFile && !small ? this.index.ann.load(this.annFile, { embedder: this.embedder.name, dims: this.embedder.dimensions }) : undefined;
     if (meta) {
       const behind = this.db.prepare('SELECT COUNT(*) FROM vector_index_log WHERE id > ?').pluck().get(meta.logId) as number;
       if (behind <= REPLAY_AT_START_MAX) {
@@ -95,9 +96,13 @@ export class VectorSync {
       }
       if (!this.index.annReady) this.log.warn({ saved: meta.count, stored, behind }, 'saved vector graph is out of date; rebuilding it');
     }
-    if (!this.index.annReady || stored <= this.index.exactMax) this.index.fillExact(this.storedVectors());
-    if (!this.index.annReady) this.startRebuild();
-    else if (stored > this.index.exactMax) this.index.dropExact();
+    if (!this.index.annReady || small) this.index.fillExact(this.storedVectors());
+    if (small) {
+      // No graph at this size: nothing to replay into, and a saved one is stale.
+      this.db.prepare('DELETE FROM vector_index_log').run();
+      if (this.annFile) AnnIndex.discard(this.annFile);
+    } else if (!this.index.annReady) this.startRebuild();
+    else this.index.dropExact();
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM vector_tombstones').run();
       this.db
@@ -251,10 +256,19 @@ export class VectorSync {
     return done;
   }
 
-  /** Drops the exact index once the graph takes over, and brings it back when the set shrank a lot. */
+  /**
+   * Starts the graph when the set grows past the exact-search line, drops the exact index once
+   * the graph took over, and brings it back when the set shrank a lot. Without a graph the change
+   * log has nothing to feed and is emptied.
+   */
   private reshape(): void {
     const idx = this.index;
-    if (!idx.annReady) return;
+    if (!idx.annReady) {
+      if (this.rebuilding) return;
+      if (idx.count > idx.exactMax) this.startRebuild();
+      else this.db.prepare('DELETE FROM vector_index_log').run();
+      return;
+    }
     if (idx.hasExact && idx.ann.count > idx.exactMax) idx.dropExact();
     else if (!idx.hasExact && idx.ann.count < idx.exactMax / 2) idx.fillExact(this.storedVectors());
   }
