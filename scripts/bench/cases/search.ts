@@ -153,7 +153,10 @@ async function health(endpoint: string): Promise<Record<string, unknown>> {
  * seconds until it answers with the graph loaded, not rebuilt. --quick: 10k only.
  */
 export async function search(ctx: BenchContext): Promise<void> {
-  const sizes = ctx.quick ? [10_000] : [10_000, 100_000, 1_000_000];
+  // BENCH_SEARCH_SIZES=10000,100000 leaves the million out while iterating (it takes the longest).
+  const sizes = process.env.BENCH_SEARCH_SIZES
+    ? process.env.BENCH_SEARCH_SIZES.split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b)
+    : ctx.quick ? [10_000] : [10_000, 100_000, 1_000_000];
   const dataDir = mkdtempSync(join(tmpdir(), 'as-bench-search-'));
   // Embed quickly after each load so the benchmark does not wait for the default 2 s loop.
   const config = { embedding: { sync_interval_s: 0.05 } };
