@@ -29,6 +29,8 @@ export class MemoryVectorIndex {
   private flat?: VectorIndex;
   /** The graph holds every vector (false while it is rebuilt in the background). */
   annReady = false;
+  /** A rebuild is filling the graph: changes go to it as they happen, so it needs no catch-up. */
+  annBuilding = false;
   private readonly readVectors;
 
   constructor(
@@ -70,15 +72,15 @@ export class MemoryVectorIndex {
     this.flat = undefined;
   }
 
-  /** The graph is only updated once built; a rebuild in progress catches up from the log. */
+  /** The graph is only updated once it exists (built, or being built). */
   upsertMany(items: Array<{ seq: number; vector: Float32Array }>): void {
     for (const { seq, vector } of items) this.flat?.upsert(seq, vector);
-    if (this.annReady) this.ann.upsertMany(items);
+    if (this.annReady || this.annBuilding) this.ann.upsertMany(items);
   }
 
   remove(seq: number): void {
     this.flat?.remove(seq);
-    if (this.annReady) this.ann.remove(seq);
+    if (this.annReady || this.annBuilding) this.ann.remove(seq);
   }
 
   /** Top-k by cosine at or above `minSimilarity`; `only` restricts the result to those seqs. */

@@ -8,8 +8,10 @@ import { blobToVector, EXACT_MAX_VECTORS, MemoryVectorIndex } from './MemoryVect
 const EMBED_BATCH = 64;
 /** Log entries replayed into a loaded graph before the suite answers; more means a background rebuild. */
 const REPLAY_AT_START_MAX = 20_000;
-/** Vectors added to the graph per step of a background rebuild (one event-loop turn each). */
-const REBUILD_STEP = 2048;
+/** Vectors added to the graph per step of a background rebuild (one event-loop turn each: short). */
+const REBUILD_STEP = 256;
+/** Log entries replayed per step (a replay at load runs before the suite answers). */
+const REPLAY_STEP = 2048;
 
 /**
  * Keeps the in-memory vector index (MemoryVectorIndex: exact scan when small, HNSW graph when
@@ -63,8 +65,8 @@ export class VectorSync {
   /** Applies logged changes after `afterId` to the graph: re-adds what is stored, drops the rest. */
   private replay(afterId: number): void {
     const seqs = this.db.prepare('SELECT DISTINCT seq FROM vector_index_log WHERE id > ?').pluck().all(afterId) as number[];
-    for (let i = 0; i < seqs.length; i += REBUILD_STEP) {
-      const chunk = seqs.slice(i, i + REBUILD_STEP);
+    for (let i = 0; i < seqs.length; i += REPLAY_STEP) {
+      const chunk = seqs.slice(i, i + REPLAY_STEP);
       const have = new Map(this.readStored(chunk).map((r) => [r.seq, r.vector]));
       for (const s of chunk) if (!have.has(s)) this.index.ann.remove(s);
       this.index.ann.upsertMany([...have].map(([seq, vector]) => ({ seq, vector })));
@@ -113,11 +115,15 @@ export class VectorSync {
     })();
   }
 
-  /** Rebuilds the graph from memory_vectors in steps, one event-loop turn each, then catches up. */
+  /**
+   * Rebuilds the graph from memory_vectors in short steps, one event-loop turn each. Changes made
+   * meanwhile go to the graph as they happen (annBuilding), and a step reads and adds its rows in
+   * one synchronous go, so when the scan reaches the end the graph is complete.
+   */
   private startRebuild(): void {
     if (this.rebuilding) return;
     this.index.ann.clear();
-    const logFrom = this.lastLogId();
+    this.index.annBuilding = true;
     this.rebuilding = (async () => {
       let after = 0;
       for (;;) {
@@ -128,12 +134,14 @@ export class VectorSync {
         after = rows[rows.length - 1]!.seq;
         await new Promise((r) => setImmediate(r));
       }
-      this.replay(logFrom);
       this.index.annReady = true;
       if (this.index.ann.count > this.index.exactMax) this.index.dropExact();
       this.log.info({ vectors: this.index.ann.count }, 'vector graph rebuilt');
     })().catch((err: Error) => this.log.error({ err: err.message }, 'vector graph rebuild failed; exact search stays on'))
-      .finally(() => (this.rebuilding = undefined));
+      .finally(() => {
+        this.rebuilding = undefined;
+        this.index.annBuilding = false;
+      });
   }
 
   /** Resolves when a background rebuild (if any) is done (tests, benchmarks). */
