@@ -90,7 +90,10 @@ async function waitIndexed(healthEndpoint: string, total: number, timeoutMs: num
       const indexed = findNumber(h, 'vectors_indexed');
       const pending = findNumber(h, 'vectors_pending');
       if (indexed === undefined) throw new Error('health reports no vectors_indexed');
-      if (indexed >= total && pending === 0) return;
+      // Past the exact-search line the graph must be ready too (it is built in the background).
+      const exactUpTo = findNumber(h, 'exact_search_up_to') ?? Number.POSITIVE_INFINITY;
+      const graphReady = JSON.stringify(h).includes('"graph_ready":true');
+      if (indexed >= total && pending === 0 && (total <= exactUpTo || graphReady)) return;
       if (Date.now() > until) throw new Error(`only ${indexed}/${total} memories embedded after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 200));
     }
