@@ -129,7 +129,8 @@ async function main(): Promise<void> {
   } finally {
     await ctx.closeAll();
   }
-  const command = `npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only ${only}` : ''}`;
+  const sizes = process.env.BENCH_SEARCH_SIZES ? `BENCH_SEARCH_SIZES=${process.env.BENCH_SEARCH_SIZES} ` : '';
+  const command = `${sizes}npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only ${only}` : ''}`;
   const results: BenchResults = { machine: machine(loadAtStart), command, quick, cases: ctx.rows };
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
