@@ -77,7 +77,8 @@ function updateReadme(results: BenchResults): void {
       'paced open-loop sender); every figure is a percentile over many requests or a ratio against a baseline measured in the ' +
       `same run. Ratios are value ÷ baseline (for latencies, lower is better). Full figures of this run: [${README_RESULTS}](${README_RESULTS}).`,
     '',
-    'Run `npm run bench` (every case; several minutes) or `npm run bench -- --quick` (shorter runs, 10k memories, under a ' +
+    'Run `npm run bench` (every case; the `search 1M` case alone loads and indexes a million memories, tens of minutes on ' +
+      'this host) or `npm run bench -- --quick` (shorter runs, 10k memories, under a ' +
       'minute); `--only <case id>` picks cases (transport-example, latency-example, transport-memoryhub, latency-memoryhub, ' +
       'durable-writes, search, generation, startup, migration, lora) and `--update-readme` rewrites this section and its full figures. ' +
       '"server CPU per request" is the suite process\'s CPU time (from /proc) divided by the requests it answered, which ' +
@@ -135,7 +136,8 @@ async function main(): Promise<void> {
   } finally {
     await ctx.closeAll();
   }
-  const command = `npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only ${only}` : ''}`;
+  const sizes = process.env.BENCH_SEARCH_SIZES ? `BENCH_SEARCH_SIZES=${process.env.BENCH_SEARCH_SIZES} ` : '';
+  const command = `${sizes}npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only ${only}` : ''}`;
   const results: BenchResults = { machine: machine(loadAtStart), command, quick, cases: ctx.rows };
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');

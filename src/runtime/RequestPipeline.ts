@@ -18,6 +18,7 @@ import { ReplyCache } from './ReplyCache.js';
 import { describeSuite } from './describeSuite.js';
 import { DeadlineSweeper } from './DeadlineSweeper.js';
 import { unknownActionHelp } from './nearestActions.js';
+import { durableBarrier } from '../stores/sqlite/GroupCommit.js';
 
 export interface PipelineLimits {
   /** Frames larger than this get FRAME_TOO_LARGE (bytes). */
@@ -136,9 +137,32 @@ export class RequestPipeline {
     }
 
     const streamSend = streamAllowed ? (v: unknown) => this.send(frame, codec, v) : undefined;
-    const work = this.answer(req, frame, fixedAgent, streamSend);
+    const work = this.answer(req, frame, fixedAgent, streamSend).then((reply) => this.afterCommit(reply));
     if (dedupKey) this.replies.set(dedupKey, work);
     this.send(frame, codec, withRequestId(await work, req.requestId));
+  }
+
+  /**
+   * Holds a reply until the group-commit batches open now are on disk (GroupCommit.ts): a write
+   * is acknowledged only once durable. A batch that failed to commit turns the reply into an error:
+   * STORAGE_FULL when the disk was full (the COMMIT is a guarded write, storageFaults.ts), else
+   * NOT_DURABLE.
+   */
+  private afterCommit(reply: unknown): unknown {
+    const barrier = durableBarrier();
+    if (!barrier) return reply;
+    return barrier.then(
+      () => reply,
+      (err: Error) => {
+        const full = (err as { code?: unknown }).code === 'STORAGE_FULL';
+        const code = full ? 'STORAGE_FULL' : 'NOT_DURABLE';
+        this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: 'none', action: 'commit', code, kind: errorKind(code) });
+        this.opts.errors.report({ error_type: code, message: err.message, severity: 'error', details: { code, action: 'commit' } });
+        return full
+          ? errorReply(err.message, { code, retryable: true })
+          : errorReply(formatError('NOT_DURABLE', { error: err.message }), { code });
+      },
+    );
   }
 
   /** Counts one answered request in the metrics and returns the reply. */

@@ -22,6 +22,7 @@ export const ERRORS = {
   NOT_FOUND: { message: '{what} not found: {id}', retryable: false },
   UNKNOWN_FIELD: { message: '{action} does not take {fields}; nothing was changed (it takes: {known})', retryable: false },
   STORAGE_FULL: { message: 'Storage full: {file} cannot grow ({detail}); nothing was written. Free space on that volume; writes resume by themselves.', retryable: true },
+  NOT_DURABLE: { message: 'Not saved: the write could not be committed ({error}); nothing of this request was kept, retry it', retryable: true },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -99,7 +99,8 @@ export async function startTestSuite(name: string, opts: StartOptions = {}): Pro
       healthPort: healthPort!,
       metricsPort: opts.metrics === false ? 0 : metricsPort!,
       bindAddress: '127.0.0.1',
-      config: opts.config ?? {},
+      // Tests run short request timeouts against a ready llama.cpp; the lazy default has its own test.
+      config: desc.name === 'ModelManagerSuite' ? { llama_init: 'start', ...(opts.config ?? {}) } : (opts.config ?? {}),
       legacyPorts: opts.legacyPorts ?? false,
       portOffset,
       dataRoot,

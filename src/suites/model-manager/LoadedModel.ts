@@ -1,13 +1,13 @@
-import {
-  LlamaCompletion,
+import type {
   LlamaGrammar,
-  type Llama,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaEmbeddingContext,
-  type LlamaModel,
-  type Token,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaEmbeddingContext,
+  LlamaModel,
+  Token,
 } from 'node-llama-cpp';
+import { nodeLlamaCpp } from './nodeLlamaCpp.js';
 import { ModelError, errorText } from './ModelError.js';
 import type { ModelSpec } from './suiteConfig.js';
 
@@ -198,6 +198,7 @@ export class LoadedModel {
    */
   async complete(lease: SequenceLease, input: Token[], opts: CompletionOptions): Promise<CompletionResult> {
     const started = Date.now();
+    const { LlamaCompletion, LlamaGrammar } = await nodeLlamaCpp();
     let grammar: LlamaGrammar | undefined;
     try {
       if (opts.jsonSchema) grammar = await this.llama.createGrammarForJsonSchema(opts.jsonSchema as never);
