@@ -99,6 +99,39 @@ test('a COMMIT that fails rolls the batch back and rejects the barrier', withDb(
   assert.is(countFrom(file), 1);
 }));
 
+test('a batch whose only write fails is still closed: its replies do not wait for a later write', withDb(async (db) => {
+  const gc = GroupCommit.for(db);
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  gc.run(() => insert.run('a'));
+  await durableBarrier();
+  assert.throws(() => gc.run(() => insert.run('a')), /UNIQUE/);
+  const barrier = durableBarrier();
+  assert.ok(barrier, 'the failed write opened a batch');
+  const outcome = await Promise.race([barrier.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open after 2 s'), 2000))]);
+  assert.is(outcome, 'closed');
+  assert.not.ok(gc.pending);
+}));
+
+test('a full disk that rolls back the whole batch fails it at once with STORAGE_FULL; nothing of it is kept', withDb(async (db, file) => {
+  const gc = GroupCommit.for(db);
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  gc.run(() => insert.run('earlier write of the batch'));
+  const barrier = durableBarrier()!;
+  db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 1}`);
+  assert.throws(() => gc.run(() => insert.run('x'.repeat(200_000))), (err: Error & { code?: string }) => err.code === 'STORAGE_FULL');
+  assert.not.ok(gc.pending, 'SQLite rolled the batch back; it is not left open');
+  await barrier.then(
+    () => assert.unreachable('the earlier write was rolled back with the batch: its reply must not say success'),
+    (err: Error & { code?: string }) => assert.is(err.code, 'STORAGE_FULL'),
+  );
+  assert.is(countFrom(file), 0);
+  assert.is(gc.stats.failed, 1);
+  db.pragma('max_page_count = 1073741823');
+  gc.run(() => insert.run('after'));
+  await durableBarrier();
+  assert.is(countFrom(file), 1);
+}));
+
 test('inside a transaction someone else opened, run() joins it', withDb(async (db) => {
   const gc = GroupCommit.for(db);
   db.transaction(() => {

@@ -91,8 +91,8 @@ export class GroupCommit {
       this.batch = newBatch();
       openBatches.add(this.batch);
     }
-    const out = this.db.transaction(fn)();
-    this.batch.writes++;
+    // Scheduled before the write runs: a batch whose only write fails must still be closed, or the
+    // replies (the failed one's included) would wait on it until some later write.
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
@@ -100,7 +100,27 @@ export class GroupCommit {
         this.flush();
       });
     }
-    return out;
+    const batch = this.batch;
+    try {
+      const out = this.db.transaction(fn)();
+      batch.writes++;
+      return out;
+    } catch (err) {
+      // Some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) make SQLite roll back the whole
+      // transaction, not only this write's savepoint: every write of the batch is gone, so the
+      // replies waiting on it fail with this error (a full disk then answers STORAGE_FULL).
+      if (!this.db.inTransaction) this.abandon(batch, err as Error);
+      throw err;
+    }
+  }
+
+  /** Drops a batch SQLite already rolled back; its waiters get `err`. */
+  private abandon(batch: Batch, err: Error): void {
+    if (this.batch !== batch) return;
+    this.batch = undefined;
+    openBatches.delete(batch);
+    this.stats.failed++;
+    batch.reject(err);
   }
 
   /**
