@@ -1,5 +1,5 @@
 import { Agent, defineAction, type ActionDefinition } from '../../src/runtime/Agent.js';
-import { errorReply } from '../../src/runtime/errors.js';
+import { errorReply, errorReplyFrom } from '../../src/runtime/errors.js';
 import * as C from '../../contracts/adaptive-learning/AdaptiveLearningSuite.js';
 import type { LearningServices } from '../../src/suites/adaptive-learning/LearningServices.js';
 import { toInteraction } from '../../src/suites/adaptive-learning/opportunities/OpportunityDetector.js';
@@ -23,6 +23,7 @@ export class AdaptiveLearningApi extends Agent {
     return {
       'training.start': defineAction({
         params: C.trainingStart,
+        reply: C.trainingStartReply,
         description: 'Start (or resume) a job by job_id, start a cycle by cycle_id, or create and start a job from model_id + data.',
         handler: (p) => {
           try {
@@ -50,12 +51,13 @@ export class AdaptiveLearningApi extends Agent {
             const queued = t.start(job.id);
             return { status: 'success', job_id: job.id, state: queued.status };
           } catch (err) {
-            return errorReply(text(err));
+            return errorReplyFrom(err);
           }
         },
       }),
       'training.stop': defineAction({
         params: C.trainingStop,
+        reply: C.trainingStopReply,
         timeoutMs: 30_000,
         description: 'Cancel a job (its trainer process is killed) or stop a cycle.',
         handler: async (p) => {
@@ -78,12 +80,13 @@ export class AdaptiveLearningApi extends Agent {
             }
             return errorReply('training.stop needs job_id or cycle_id');
           } catch (err) {
-            return errorReply(text(err));
+            return errorReplyFrom(err);
           }
         },
       }),
       'training.status': defineAction({
         params: C.trainingStatus,
+        reply: C.trainingStatusReply,
         description: 'One job (job_id) or cycle (cycle_id) with progress, or the job list with queue order.',
         handler: (p) => {
           if (p.job_id) {
@@ -99,11 +102,24 @@ export class AdaptiveLearningApi extends Agent {
             return { status: 'success', cycle: los, job: job ? t.jobView(job) : null };
           }
           const jobs = t.store.list({ status: p.state ? [p.state] : undefined, limit: p.limit }).map((j) => t.jobView(j));
-          return { status: 'success', jobs, queue: t.store.queued().map((j) => j.id), running: s.scheduler.runningJobs(), gpus: s.options.gpus };
+          // `gpus` lists GPUs only on a host that has one; the scheduler's slots (one job each) are
+          // `training_slots` either way, and a CPU host trains on the CPU in those slots.
+          const present = s.locks.gpuPresent();
+          return {
+            status: 'success',
+            jobs,
+            queue: t.store.queued().map((j) => j.id),
+            running: s.scheduler.runningJobs(),
+            device: present ? 'gpu' : 'cpu',
+            gpu_present: present,
+            gpus: present ? s.options.gpus : [],
+            training_slots: s.options.gpus,
+          };
         },
       }),
       'opportunities.list': defineAction({
         params: C.opportunitiesList,
+        reply: C.opportunitiesListReply,
         description: 'Stored opportunities by score (optional category; include_processed=false for pending only).',
         handler: (p) => ({ status: 'success', opportunities: s.opportunities.top(p.limit, p.category, p.include_processed) }),
       }),

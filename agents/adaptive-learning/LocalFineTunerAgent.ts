@@ -1,5 +1,5 @@
 import { Agent, defineAction, type ActionDefinition } from '../../src/runtime/Agent.js';
-import { errorReply } from '../../src/runtime/errors.js';
+import { errorReply, errorReplyFrom, replyCode } from '../../src/runtime/errors.js';
 import * as C from '../../contracts/adaptive-learning/LocalFineTunerAgent.js';
 import { keyError } from '../../contracts/adaptive-learning/common.js';
 import type { LearningServices } from '../../src/suites/adaptive-learning/LearningServices.js';
@@ -8,6 +8,12 @@ import { existsSync } from 'node:fs';
 const text = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** LocalFineTunerAgent (learning_suite.md §3): fine-tuning jobs, now really trained by the scheduler. */
+/** The code of a caught error (PATH_NOT_ALLOWED, ...) for a legacy-shaped error reply. */
+const codeOf = (err: unknown): Record<string, string> => {
+  const code = replyCode(err);
+  return code ? { code } : {};
+};
+
 export class LocalFineTunerAgent extends Agent {
   readonly name = 'LocalFineTunerAgent';
   override readonly legacyPort = 5642;
@@ -29,7 +35,7 @@ export class LocalFineTunerAgent extends Agent {
             const job = t.createJob({ modelId: p.model_id, config: p.config, priority: p.priority, source: 'LocalFineTunerAgent' });
             return { status: 'success', job_id: job.id };
           } catch (err) {
-            return errorReply(text(err));
+            return errorReplyFrom(err);
           }
         },
       }),
@@ -45,7 +51,7 @@ export class LocalFineTunerAgent extends Agent {
             t.start(p.job_id);
             return { status: 'success', message: 'Job started', ...(resumed ? { resumed: true } : {}) };
           } catch (err) {
-            return errorReply(text(err));
+            return errorReplyFrom(err);
           }
         },
       }),
@@ -72,7 +78,7 @@ export class LocalFineTunerAgent extends Agent {
             const job = this.s.activeLearning.trigger(p);
             return { status: 'started', job_id: job.id };
           } catch (err) {
-            return { status: 'error', error: text(err) };
+            return { status: 'error', error: text(err), ...codeOf(err) };
           }
         },
       }),

@@ -10,6 +10,7 @@ import {
   RedisUnavailableError,
 } from '../../src/suites/memory-hub/cache/CacheService.js';
 import type { MemoryCore } from '../../src/suites/memory-hub/MemoryCore.js';
+import { legacyHealthObject } from '../../src/suites/memory-hub/legacyHealthObject.js';
 import { toInt, truthy } from '../../src/suites/memory-hub/legacyParams.js';
 
 type Reply = Record<string, unknown>;
@@ -28,6 +29,10 @@ export class CacheManager extends Agent {
   /** memory_hub.md §2.9: the same object on both sockets. */
   override legacyHealth(): Promise<Reply> {
     return this.healthObject();
+  }
+
+  private healthObject(): Promise<Reply> {
+    return legacyHealthObject(this.core, this.startedAt, { name: this.name, port: this.legacyPort, health_port: null });
   }
   private readonly startedAt = Date.now();
 
@@ -55,33 +60,13 @@ export class CacheManager extends Agent {
     return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8') > MAX_VALUE_BYTES;
   }
 
-  private async healthObject(): Promise<Reply> {
-    const available = this.core.cache.available;
-    const info = available ? await this.core.cache.info().catch(() => undefined) : undefined;
-    // This object also answers the hub's bare health verbs (COLLISIONS.md), so a store that stopped
-    // answering shows here too, not only Redis.
-    const dbUp = this.core.dbConnected();
-    return {
-      status: !dbUp ? 'error' : available ? 'ok' : 'degraded',
-      ready: true,
-      initialized: true,
-      message: `${this.name} is healthy`,
-      timestamp: new Date().toISOString(),
-      uptime: (Date.now() - this.startedAt) / 1000,
-      active_threads: 1,
-      redis_available: available,
-      name: this.name,
-      version: '1.0.0',
-      port: this.legacyPort,
-      health_port: null,
-      error_reporting: true,
-      ...(info ? { redis_info: info } : {}),
-    };
-  }
-
   override actions(): Record<string, ActionDefinition> {
     const cache = this.core.cache;
-    const health = defineAction({ params: C.health, description: "CacheManager's health object", handler: () => this.healthObject() });
+    const health = defineAction({
+      params: C.health,
+      description: "CacheManager's health object (its legacy name and port 7102)",
+      handler: () => this.healthObject(),
+    });
     return {
       ping: health,
       health,

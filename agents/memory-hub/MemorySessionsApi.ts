@@ -1,6 +1,6 @@
 import { Agent, defineAction, type ActionDefinition } from '../../src/runtime/Agent.js';
 import { SuiteError } from '../../src/runtime/errors.js';
-import { MemoryHubSessionsContract as C } from '../../contracts/memory-hub/MemoryHubSessions.js';
+import { MemoryHubSessionsContract as C, MemoryHubSessionsReplies as R } from '../../contracts/memory-hub/MemoryHubSessions.js';
 import { NotFoundError } from '../../src/suites/memory-hub/conversation/errors.js';
 import { guarded } from '../../src/suites/memory-hub/conversation/replies.js';
 import type { ConversationServices } from '../../src/suites/memory-hub/conversation/services.js';
@@ -33,6 +33,7 @@ export class MemorySessionsApi extends Agent {
     return {
       'session.create': defineAction({
         params: C['session.create'],
+        reply: R['session.create'],
         description: 'Create a session (ttl_s overrides the default idle TTL; bridge_from = a session id or "latest").',
         handler: (p) =>
           api(() => {
@@ -42,19 +43,23 @@ export class MemorySessionsApi extends Agent {
       }),
       'session.get': defineAction({
         params: C['session.get'],
+        reply: R['session.get'],
         handler: (p) => api(() => ({ status: 'success', session: sessions.require(p.session_id) })),
       }),
       'session.touch': defineAction({
         params: C['session.touch'],
+        reply: R['session.touch'],
         description: 'Extend an active session by its TTL from now.',
         handler: (p) => api(() => ({ status: 'success', session: sessions.touch(p.session_id) })),
       }),
       'session.end': defineAction({
         params: C['session.end'],
+        reply: R['session.end'],
         handler: (p) => api(() => ({ status: 'success', session: sessions.end(p.session_id) })),
       }),
       'session.list': defineAction({
         params: C['session.list'],
+        reply: R['session.list'],
         handler: (p) =>
           api(() => {
             const { sessions: list, total } = sessions.list({ userId: p.user_id, status: p.status, limit: p.limit, offset: p.offset });
@@ -63,6 +68,7 @@ export class MemorySessionsApi extends Agent {
       }),
       'context.get': defineAction({
         params: C['context.get'],
+        reply: R['context.get'],
         description: 'The most important window items within a token budget (reading order), plus bridged context.',
         handler: (p) =>
           api(() => ({
@@ -72,11 +78,13 @@ export class MemorySessionsApi extends Agent {
       }),
       'context.add': defineAction({
         params: C['context.add'],
+        reply: R['context.add'],
         handler: (p) =>
           api(() => ({ status: 'success', item: sessionContext.add(p.session_id, p.text, p.speaker ?? null, p.metadata, p.importance) })),
       }),
       'context.prune': defineAction({
         params: C['context.prune'],
+        reply: R['context.prune'],
         description: 'Drop low-importance items when the window is full, then enforce the token budget.',
         handler: (p) => api(() => ({ status: 'success', ...sessionContext.prune(p.session_id, p.max_tokens) })),
       }),

@@ -44,6 +44,7 @@ export class ModelsApi extends Agent {
     return {
       'models.list': defineAction({
         params: C.modelsList,
+        reply: C.modelsListReply,
         description: 'Registry with GGUF metadata, memory estimates and load state.',
         handler: async () => ({
           status: 'success',
@@ -73,6 +74,7 @@ export class ModelsApi extends Agent {
       }),
       'models.load': defineAction({
         params: C.modelsLoad,
+        reply: C.modelsLoadReply,
         timeoutMs: svc.config.load_timeout_ms,
         handler: async (p, ctx) => {
           const before = svc.lifecycle.loadedIds();
@@ -87,6 +89,7 @@ export class ModelsApi extends Agent {
       }),
       'models.unload': defineAction({
         params: C.modelsUnload,
+        reply: C.modelsUnloadReply,
         timeoutMs: svc.config.load_timeout_ms,
         handler: async (p) => {
           if (await svc.lifecycle.unload(p.model_id)) return { status: 'success', model_id: p.model_id, unloaded: true };
@@ -95,6 +98,7 @@ export class ModelsApi extends Agent {
       }),
       'models.swap': defineAction({
         params: C.modelsSwap,
+        reply: C.modelsSwapReply,
         timeoutMs: svc.config.load_timeout_ms,
         description: 'Hot swap under the lifecycle lock: unload `from`, load `to` (restores `from` on failure).',
         handler: async (p, ctx) => {
@@ -108,6 +112,7 @@ export class ModelsApi extends Agent {
       }),
       'models.register': defineAction({
         params: C.modelsRegister,
+        reply: C.modelsRegisterReply,
         timeoutMs: svc.config.load_timeout_ms,
         description: 'Adds a model at run time: a base (registry id or GGUF path) plus LoRA adapters; persisted.',
         handler: async (p) => {
@@ -139,6 +144,7 @@ export class ModelsApi extends Agent {
       }),
       'models.unregister': defineAction({
         params: C.modelsUnregister,
+        reply: C.modelsUnregisterReply,
         timeoutMs: svc.config.load_timeout_ms,
         description: 'Removes a model added with models.register; a loaded model needs force: true.',
         handler: async (p) => {
@@ -152,6 +158,7 @@ export class ModelsApi extends Agent {
       }),
       'models.checksum': defineAction({
         params: C.modelsChecksum,
+        reply: C.modelsChecksumReply,
         timeoutMs: 600_000,
         description: 'sha256 of the model file, streamed off the event loop.',
         handler: async (p, ctx) => {
@@ -164,6 +171,7 @@ export class ModelsApi extends Agent {
       }),
       embed: defineAction({
         params: C.embed,
+        reply: C.embedReply,
         timeoutMs: genTimeout,
         description: "Embedding vectors (the model's dimension) for text or texts; MemoryHub uses this.",
         handler: async (p, ctx) => {
@@ -200,6 +208,7 @@ export class ModelsApi extends Agent {
       }),
       predict: defineAction({
         params: C.predict,
+        reply: C.predictReply,
         timeoutMs: svc.config.load_timeout_ms,
         description: 'Predicted next models with their scores; preload:true loads them into free budget.',
         handler: async (p, ctx) => {

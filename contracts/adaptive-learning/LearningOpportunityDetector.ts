@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkedRequired } from '../agentChecked.js';
 import { loose } from './common.js';
 
 /** learning_suite.md §6.2. */
@@ -7,7 +8,7 @@ export const getTopOpportunities = loose({
   limit: z.number().int().min(1).max(1000).default(10),
 });
 
-export const markProcessed = loose({ opportunity_id: z.unknown().optional() });
+export const markProcessed = loose({ opportunity_id: checkedRequired({ type: ['string', 'number'], minLength: 1 }) });
 
 export const getStats = loose({});
 

@@ -1,10 +1,14 @@
 import { z } from 'zod';
+import { JSON_KEY } from '../../src/runtime/contractSchema.js';
 import { loose, nonEmptyString } from './common.js';
 
 /** learning_suite.md §3.2. `config` is stored verbatim (any JSON); hyper-parameters in it are validated. */
 export const createJob = loose({
   model_id: nonEmptyString,
-  config: z.unknown().refine((v) => v !== undefined, { message: 'Required' }),
+  config: z
+    .unknown()
+    .refine((v) => v !== undefined, { message: 'Required' })
+    .meta({ [JSON_KEY]: { description: 'stored verbatim (any JSON); a `hyperparameters` object in it is validated, and `data_path` / `data_source` / `examples` / `model_path` name what to train' } }),
   priority: z.number().int().optional(),
 });
 

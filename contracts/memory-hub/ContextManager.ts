@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nonEmpty, required } from '../agentChecked.js';
 import { id, limit, object, text } from './conversationFields.js';
 
 /**
@@ -21,13 +22,13 @@ export const ContextManagerContract = {
   prune_context: z.object({ max_tokens: z.number().int().min(1).nullish() }),
   // MainPC
   update_context: z.object({
-    context_id: id,
-    content: text,
+    context_id: required(id, nonEmpty),
+    content: required(text, nonEmpty),
     metadata: object,
     importance: z.number().min(0).max(1).nullish(),
   }),
-  merge_contexts: z.object({ context_ids: z.array(z.string().max(512)).max(1000).nullish(), name: id, description: text }),
+  merge_contexts: z.object({ context_ids: required(z.array(z.string().max(512)).max(1000).nullish(), { minItems: 2 }), name: id, description: text }),
   get_recent_interactions: z.object({ limit: limit(), time_window: z.number().min(0).max(24 * 365).nullish(), user_id: id }),
-  search_context: z.object({ query: text, session_id: id, limit: limit(), use_semantic: z.boolean().nullish() }),
+  search_context: z.object({ query: required(text, nonEmpty), session_id: id, limit: limit(), use_semantic: z.boolean().nullish() }),
   health_check: z.object({}),
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nonEmpty, required } from '../agentChecked.js';
 import { id, object, text } from './conversationFields.js';
 
 /**
@@ -7,21 +8,28 @@ import { id, object, text } from './conversationFields.js';
  * add_interaction also accepts the older ContextualMemoryAgent shape {user_id, project?, type, content}.
  */
 export const UmraContract = {
-  update_twin: z.object({ user_id: id, twin_data: object }),
-  get_twin: z.object({ user_id: id }),
-  delete_twin: z.object({ user_id: id }),
-  add_interaction: z.object({
-    session_id: id,
-    interaction_type: id,
-    content: text,
-    metadata: object,
-    user_id: id,
-    project: id,
-    type: id,
-  }),
-  get_context: z.object({ session_id: id, max_tokens: z.number().int().min(0).nullish() }),
-  add_error_pattern: z.object({ error_type: id, pattern: z.string().max(10_000).nullish(), solution: text }),
-  get_error_solution: z.object({ error_message: text }),
+  update_twin: z.object({ user_id: id.describe('default "default"'), twin_data: required(object, { minProperties: 1 }) }),
+  get_twin: z.object({ user_id: id.describe('default "default"') }),
+  delete_twin: z.object({ user_id: id.describe('default "default"') }),
+  add_interaction: z
+    .object({
+      session_id: id,
+      interaction_type: id,
+      content: required(text, nonEmpty),
+      metadata: object,
+      user_id: id.describe('without session_id: the session is <user_id>_<project> or <user_id>_<YYYY-MM-DD>'),
+      project: id,
+      type: id.describe('older clients: the interaction type'),
+    })
+    .meta({
+      allOf: [
+        { anyOf: [{ required: ['session_id'] }, { required: ['user_id'] }] },
+        { anyOf: [{ required: ['interaction_type'] }, { required: ['type'] }] },
+      ],
+    }),
+  get_context: z.object({ session_id: required(id, nonEmpty), max_tokens: z.number().int().min(0).nullish() }),
+  add_error_pattern: z.object({ error_type: required(id, nonEmpty), pattern: required(z.string().max(10_000).nullish(), nonEmpty), solution: text }),
+  get_error_solution: z.object({ error_message: required(text, nonEmpty) }),
   health: z.object({}),
   get_summary: z.object({}),
 };

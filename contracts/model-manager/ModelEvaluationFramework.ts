@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checked, checkedRequired, nonEmpty, required, shapeOf } from '../agentChecked.js';
 
 /**
  * ModelEvaluationFramework, model_manager.md §5: MainPC variant (nested `metric`/`evaluation`
@@ -34,12 +35,17 @@ export const modelEvaluationScore = z.object({
 const limit = (d: number) => z.coerce.number().int().positive().max(10_000).default(d);
 
 // Envelopes are loose: the handler picks nested or flat and validates with the schemas above, so
-// a validation failure gets the legacy {status:"error", message} reply.
+// a validation failure gets the legacy {status:"error", message} reply. The published contract
+// shows both forms (../agentChecked.ts).
 /** The flat fields of a metric / an evaluation, accepted when no nested object is sent. */
 export const METRIC_FLAT_FIELDS = ['metric_id', 'agent_name', 'metric_name', 'value', 'timestamp', 'context', 'metadata'] as const;
 export const EVALUATION_FLAT_FIELDS = ['evaluation_id', 'model_name', 'cycle_id', 'trust_score', 'accuracy', 'f1_score', 'avg_latency_ms', 'evaluation_timestamp', 'comparison_data'] as const;
 
-export const logPerformanceMetric = z.looseObject({ metric: z.unknown().optional() });
+const metricShape = shapeOf(performanceMetric);
+const evaluationShape = shapeOf(modelEvaluationScore);
+export const logPerformanceMetric = z
+  .looseObject({ metric: checked(metricShape, 'or send these fields at the top level') })
+  .meta({ anyOf: [{ required: ['metric'] }, metricShape] });
 export const getPerformanceMetrics = z.looseObject({
   agent_name: z.string().nullish(),
   metric_name: z.string().nullish(),
@@ -47,11 +53,13 @@ export const getPerformanceMetrics = z.looseObject({
   end_time: z.string().nullish(),
   limit: limit(10),
 });
-export const logModelEvaluation = z.looseObject({ evaluation: z.unknown().optional() });
+export const logModelEvaluation = z
+  .looseObject({ evaluation: checked(evaluationShape, 'or send these fields at the top level') })
+  .meta({ anyOf: [{ required: ['evaluation'] }, evaluationShape] });
 export const getModelEvaluationScores = z.looseObject({ model_name: z.string().nullish(), limit: limit(10) });
 export const getStats = z.looseObject({});
 // PC2 variant (§5.2).
 export const healthCheck = z.looseObject({});
-export const logMetric = z.looseObject({ metric: z.unknown().optional() });
-export const getModelEvaluation = z.looseObject({ model_name: z.string().nullish() });
-export const getModelMetrics = z.looseObject({ model_name: z.string().nullish(), limit: limit(50) });
+export const logMetric = z.looseObject({ metric: checkedRequired(metricShape) });
+export const getModelEvaluation = z.looseObject({ model_name: required(z.string().nullish(), nonEmpty) });
+export const getModelMetrics = z.looseObject({ model_name: required(z.string().nullish(), nonEmpty), limit: limit(50) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nonEmpty, required } from '../agentChecked.js';
 import { idField, optStr, samplingFields } from './common.js';
 
 /**
@@ -11,7 +12,7 @@ export const generate = z.looseObject({
   // them there; legacy model_client nests them in params, which wins).
   ...samplingFields,
   model_pref: optStr,
-  prompt: z.string().nullish(),
+  prompt: required(z.string().nullish(), nonEmpty),
   system_prompt: z.string().nullish(),
   params: z
     .looseObject({
@@ -24,20 +25,20 @@ export const generate = z.looseObject({
   conversation_id: idField,
   stream: z.boolean().optional(),
 });
-export const clearConversation = z.looseObject({ conversation_id: idField });
+export const clearConversation = z.looseObject({ conversation_id: required(idField, nonEmpty) });
 export const status = z.looseObject({});
-export const selectModel = z.looseObject({ task_type: optStr, context_size: z.coerce.number().int().positive().nullish() });
+export const selectModel = z.looseObject({ task_type: optStr.describe('required with action; request_type (June protocol) defaults it to "chat"'), context_size: z.coerce.number().int().positive().nullish() });
 export const getModelStatus = z.looseObject({ model_id: idField, model_name: idField, model: idField });
 export const getLoadedModelsStatus = z.looseObject({});
 
 // Upper-case commands (§3.7).
 export const healthCheckCommand = z.looseObject({});
-export const loadModelCommand = z.looseObject({ model_name: idField, device: optStr, quantization_level: optStr });
-export const unloadModelCommand = z.looseObject({ model_name: idField });
+export const loadModelCommand = z.looseObject({ model_name: required(idField, nonEmpty), device: optStr, quantization_level: optStr });
+export const unloadModelCommand = z.looseObject({ model_name: required(idField, nonEmpty) });
 export const selectModelCommand = selectModel;
 export const processCommand = z.looseObject({ type: optStr, model_name: idField, model_id: idField });
 export const verifyServicesCommand = z.looseObject({});
-export const updateModelUsageCommand = z.looseObject({ model_id: idField, agent: optStr, model_type: optStr });
+export const updateModelUsageCommand = z.looseObject({ model_id: required(idField, nonEmpty), agent: optStr, model_type: optStr });
 
 /** MMA generate defaults (Appendix A). */
 export const MMA_DEFAULTS = { model_pref: 'fast', max_tokens: 256, temperature: 0.7, top_p: 0.95 } as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { success } from '../replies.js';
 import { idField } from './common.js';
 
 /**
@@ -66,3 +67,53 @@ export const predict = z.looseObject({
   preload: z.boolean().optional(),
 });
 export const healthCheck = z.looseObject({});
+
+// Replies (published as `<action>.reply`; checked against every reply under NODE_ENV=test).
+const adapter = z.object({ path: z.string(), scale: z.number() });
+export const modelsListReply = success({
+  models: z.array(
+    z.looseObject({
+      model_id: z.string(),
+      display_name: z.string().nullish(),
+      path: z.string(),
+      context_size: z.number().int(),
+      gpu_layers: z.number().int().nullish(),
+      priority: z.number(),
+      pinned: z.boolean(),
+      capabilities: z.array(z.string()),
+      lora_adapters: z.array(adapter),
+      registered: z.boolean(),
+      loaded: z.boolean(),
+      state: z.string(),
+      estimated_mb: z.number().nullable(),
+      metadata: z.record(z.string(), z.unknown()).nullable(),
+    }),
+  ),
+  budget: z.record(z.string(), z.unknown()),
+});
+export const modelsLoadReply = success({ model_id: z.string(), loaded: z.literal(true), evicted: z.array(z.string()), charge_mb: z.number(), measured_mb: z.number() });
+export const modelsUnloadReply = success({ model_id: z.string(), unloaded: z.literal(true) });
+export const modelsSwapReply = success({ unloaded: z.string(), loaded: z.string() });
+export const modelsRegisterReply = success({
+  model_id: z.string(),
+  registered: z.literal(true),
+  already_registered: z.boolean(),
+  base_model_id: z.string().nullable(),
+  path: z.string(),
+  lora_adapters: z.array(adapter),
+  context_size: z.number().int(),
+  priority: z.number(),
+  pinned: z.boolean(),
+});
+export const modelsUnregisterReply = success({ model_id: z.string(), unregistered: z.literal(true), unloaded: z.boolean() });
+export const modelsChecksumReply = success({ model_id: z.string(), algorithm: z.literal('sha256'), hex: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int() });
+export const embedReply = success({
+  model_id: z.string(),
+  dimension: z.number().int(),
+  embeddings: z.array(z.array(z.number())),
+  embedding: z.array(z.number()).optional().describe('when the request sent `text`'),
+});
+export const predictReply = success({
+  predictions: z.array(z.looseObject({ model_id: z.string(), score: z.number(), frequency: z.number(), recency: z.number(), time_of_day: z.number() })),
+  preload: z.unknown().optional().describe('what preload:true loaded or skipped, and why'),
+});

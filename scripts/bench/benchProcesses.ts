@@ -61,7 +61,8 @@ function waitReady(child: ChildProcess, label: string, timeoutMs: number, tail: 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((res) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 8000);
+    // Generous: a MemoryHub with a million memories saves its vector graph on the way out.
+    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.once('exit', () => {
       clearTimeout(kill);
       res();

@@ -56,8 +56,15 @@ function argValue(args: string[], flag: string): string | undefined {
   return eq?.slice(flag.length + 1);
 }
 
-/** Replaces (or appends) the README's "Benchmarks" section, which is the last one. */
+/** The full figures behind the README's table, kept in git beside it (bench/results.json is scratch). */
+const README_RESULTS = 'docs/benchmark-results.json';
+
+/**
+ * Replaces (or appends) the README's "Benchmarks" section, which is the last one, and writes the
+ * run's full figures to README_RESULTS, which the section links.
+ */
 function updateReadme(results: BenchResults): void {
+  writeFileSync(join(REPO_ROOT, README_RESULTS), JSON.stringify(results, null, 2) + '\n');
   const file = join(REPO_ROOT, 'README.md');
   const text = readFileSync(file, 'utf8');
   const section = [
@@ -68,11 +75,12 @@ function updateReadme(results: BenchResults): void {
       `${results.machine.load_average_1m.end} at the end: the host was shared with other work). Each suite ran as its own child process (\`agent-suites serve\`) against ` +
       'the same load generator (`scripts/bench/loadGenerator.ts`: DEALER sockets, a fixed number of requests in flight or a ' +
       'paced open-loop sender); every figure is a percentile over many requests or a ratio against a baseline measured in the ' +
-      'same run. Ratios are value ÷ baseline (for latencies, lower is better). Full figures: `bench/results.json`.',
+      `same run. Ratios are value ÷ baseline (for latencies, lower is better). Full figures of this run: [${README_RESULTS}](${README_RESULTS}).`,
     '',
-    'Run `npm run bench` (every case; several minutes) or `npm run bench -- --quick` (shorter runs, 10k memories, under a ' +
+    'Run `npm run bench` (every case; the `search 1M` case alone loads and indexes a million memories, tens of minutes on ' +
+      'this host) or `npm run bench -- --quick` (shorter runs, 10k memories, under a ' +
       'minute); `--only <case id>` picks cases (transport-example, latency-example, transport-memoryhub, latency-memoryhub, ' +
-      'durable-writes, search, generation, startup, migration, lora) and `--update-readme` rewrites this section. ' +
+      'durable-writes, search, generation, startup, migration, lora) and `--update-readme` rewrites this section and its full figures. ' +
       '"server CPU per request" is the suite process\'s CPU time (from /proc) divided by the requests it answered, which ' +
       'stays comparable when other work shares the host; throughput and latency figures do not.',
     '',
@@ -128,7 +136,8 @@ async function main(): Promise<void> {
   } finally {
     await ctx.closeAll();
   }
-  const command = `npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only ${only}` : ''}`;
+  const sizes = process.env.BENCH_SEARCH_SIZES ? `BENCH_SEARCH_SIZES=${process.env.BENCH_SEARCH_SIZES} ` : '';
+  const command = `${sizes}npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only ${only}` : ''}`;
   const results: BenchResults = { machine: machine(loadAtStart), command, quick, cases: ctx.rows };
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');

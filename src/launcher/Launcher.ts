@@ -11,6 +11,7 @@ import { SuiteProcess } from './SuiteProcess.js';
 import { suitePortClaims } from './suitePorts.js';
 import { waitForPredecessors } from './predecessors.js';
 import { describeTaken, takenPorts } from './portCheck.js';
+import { awaitHealthEnv } from './dependencyGate.js';
 import type { ServiceSpec, StartupConfig } from './types.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,7 +47,6 @@ interface ErrorBusHandle {
 export class Launcher {
   readonly log: Logger;
   private readonly procs: SuiteProcess[] = [];
-  private readonly started: SuiteProcess[] = [];
   private readonly state: LauncherState;
   private bus?: ErrorBusHandle;
   private monitor?: NodeJS.Timeout;
@@ -75,12 +75,19 @@ export class Launcher {
         ],
       };
       let lastState = 'pending';
+      const localDeps = spec.dependencies.filter((d) => !d.remote && ordered.some((o) => o.name === d.name));
       const proc: SuiteProcess = new SuiteProcess({
         spec,
         settings: cfg.launcher,
         logFile: path.join(logDir, `${spec.name}.log`),
         command: cmd,
-        env,
+        env: {
+          ...env,
+          ...awaitHealthEnv(localDeps.map((d) => {
+            const dep = ordered.find((o) => o.name === d.name)!;
+            return { name: dep.name, host: dep.host, healthPort: dep.healthPort };
+          })),
+        },
         log: this.log,
         ports: suitePortClaims(spec, cfg),
         onChange: () => {
@@ -124,29 +131,18 @@ export class Launcher {
     }
   }
 
-  /** Starts the error bus and every selected suite in order; resolves when each is healthy or given up. */
+  /**
+   * Starts the error bus and every selected suite at once (issue 20: module loading overlaps); a
+   * suite with local dependencies is told to hold its start until they answer health, and is
+   * blocked if one of them fails. Resolves when each is healthy or given up.
+   */
   async start(): Promise<LauncherState> {
     this.save();
     await this.waitForPredecessors();
-    await this.startErrorBus();
-    for (const proc of this.procs) {
-      if (this.stopping) break;
-      const spec = this.specOf(proc);
-      const failedDep = spec.dependencies.find((d) => {
-        const p = this.procs.find((x) => x.name === d.name);
-        return p && (p.status.state === 'failed' || p.status.state === 'blocked');
-      });
-      if (failedDep) {
-        proc.block(`not started: dependency ${failedDep.name} failed`);
-        this.opts.onSuiteFailed?.(proc.status);
-        continue;
-      }
-      const notes = await this.waitForOutsideDependencies(proc, spec);
-      if (this.stopping) break;
-      this.started.push(proc);
-      await proc.start();
-      if (notes.length && proc.status.state === 'healthy') proc.set({ reason: notes.join('; ') });
-    }
+    const bus = this.startErrorBus();
+    const settled = new Map<SuiteProcess, Promise<void>>();
+    for (const proc of this.procs) settled.set(proc, this.startSuite(proc, settled));
+    await Promise.all([bus, ...settled.values()]);
     if (!this.stopping) {
       this.state.state = 'running';
       this.save();
@@ -175,6 +171,27 @@ export class Launcher {
     } else if (r.found.length) {
       this.log.info(`leftover suites of the earlier launcher exited after ${r.waitedMs} ms`);
     }
+  }
+
+  /** One suite: spawned now, healthy-checked once its local dependencies settled (procs are in start order). */
+  private async startSuite(proc: SuiteProcess, settled: Map<SuiteProcess, Promise<void>>): Promise<void> {
+    const spec = this.specOf(proc);
+    const deps = spec.dependencies.flatMap((d) => this.procs.filter((p) => p.name === d.name));
+    const depsSettled = Promise.all(deps.map((d) => settled.get(d)));
+    const notes = await this.waitForOutsideDependencies(proc, spec);
+    if (this.stopping) return;
+    const running = proc.start(depsSettled);
+    await depsSettled;
+    const failedDep = deps.find((d) => d.status.state === 'failed' || d.status.state === 'blocked');
+    if (failedDep) {
+      // It was waiting for the dependency and never started serving.
+      await proc.stop(this.opts.config.launcher.shutdownGraceMs);
+      proc.block(`not started: dependency ${failedDep.name} failed`);
+      this.opts.onSuiteFailed?.(proc.status);
+      return;
+    }
+    await running;
+    if (notes.length && proc.status.state === 'healthy') proc.set({ reason: notes.join('; ') });
   }
 
   /** Remote dependencies, and local ones left out by --only, are probed but not started here. */

@@ -44,6 +44,7 @@ export class SuiteProcess {
   private settledWaiters: Array<() => void> = [];
   /** Who must answer the health socket: this spawn's pid and instance id. */
   private owner: ExpectedOwner = {};
+  private dependencies?: Promise<unknown>;
 
   constructor(private readonly opts: SuiteProcessOptions) {
     const s = opts.spec;
@@ -65,9 +66,13 @@ export class SuiteProcess {
     this.opts.onChange();
   }
 
-  /** Spawns the suite; resolves once it is healthy or has been given up on. */
-  start(): Promise<void> {
+  /**
+   * Spawns the suite; resolves once it is healthy or has been given up on. With `dependencies`,
+   * the health timeout only starts counting once they have settled (the process waits for them).
+   */
+  start(dependencies?: Promise<unknown>): Promise<void> {
     const settled = new Promise<void>((resolve) => this.settledWaiters.push(resolve));
+    this.dependencies = dependencies;
     void this.runOnce();
     return settled;
   }
@@ -92,6 +97,7 @@ export class SuiteProcess {
     const child = this.spawnChild();
     let gone = false;
     this.exited!.then(() => { gone = true; });
+    if (this.dependencies) await Promise.race([this.dependencies, this.exited]);
     const probe = await waitForHealth(this.status.host, this.status.ports.health, this.opts.settings.healthTimeoutMs, {
       abort: () => gone || this.stopping,
       owner: this.owner,

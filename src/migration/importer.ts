@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { backupTargets, backupTimestamp } from './backup.js';
 import { discover } from './discover.js';
 import { TARGET_SLUGS, TargetSet, targetFile, type TargetSlug } from './targets.js';
-import { importUnit, TargetStatements } from './unitEngine.js';
+import { importUnit, TargetStatements, withBulkTriggers } from './unitEngine.js';
 import type { ImportSummary, MapContext, Progress, UnitResult } from './types.js';
 
 export interface ImportOptions {
@@ -84,12 +84,14 @@ export async function importLegacy(opts: ImportOptions): Promise<ImportSummary> 
         lookup: (u, key) => (st.mapGet.get(u, key) as { target_key: string } | undefined)?.target_key,
       };
       const res = st.db.transaction(() =>
-        importUnit(unit, st, {
-          runId,
-          ctx,
-          onRow: (done, imported, rejected) =>
-            opts.onProgress?.({ label: unit.label, unitIndex: i, unitCount: found.units.length, done: doneBefore + done, total: grand, imported, rejected }),
-        }),
+        withBulkTriggers(st.db, unit, totals[i]!, () =>
+          importUnit(unit, st, {
+            runId,
+            ctx,
+            onRow: (done, imported, rejected) =>
+              opts.onProgress?.({ label: unit.label, unitIndex: i, unitCount: found.units.length, done: doneBefore + done, total: grand, imported, rejected }),
+          }),
+        ),
       )();
       doneBefore += res.source;
       results.push(res);

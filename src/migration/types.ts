@@ -1,3 +1,4 @@
+import type { SqliteDatabase } from '../stores/sqlite/openDatabase.js';
 import type { TargetSlug } from './targets.js';
 
 /** One legacy row (or JSON entry, or Redis key): a key stable across runs, and its values. */
@@ -33,6 +34,12 @@ export interface TableMapping {
   jsonColumns?: string[];
   /** Target row for a source row; throws RejectError for a row that cannot be imported. */
   toTarget(row: SourceRow, ctx: MapContext): Record<string, unknown>;
+  /**
+   * Bulk path for large units: these AFTER INSERT triggers of the target table are dropped for
+   * the unit's transaction and their effect applied once, set-based, by `catchUp` for the rows
+   * whose rowid is above `afterRowid` (per-row trigger work is most of an import's cost).
+   */
+  bulk?: { triggers: string[]; catchUp(db: SqliteDatabase, afterRowid: number): void };
 }
 
 /** A legacy table, JSON file section or Redis key family: imported in one transaction. */

@@ -87,6 +87,30 @@ const isUniqueViolation = (err: unknown): boolean => {
 export const naturalKeyOf = (mapping: TableMapping, target: Record<string, unknown>): string =>
   JSON.stringify(mapping.naturalKey!.map((c) => target[c]));
 
+/** Units smaller than this keep the per-row triggers (dropping them costs a schema change). */
+export const BULK_MIN_ROWS = 1000;
+
+/**
+ * Runs `fn` (the import of one unit, inside its transaction) with the mapping's bulk triggers
+ * dropped, then applies their effect once to the new rows and puts them back. All of it is in the
+ * unit's transaction: another connection sees the triggers gone only if it could see the rows.
+ */
+export function withBulkTriggers<T>(db: SqliteDatabase, unit: SourceUnit, rows: number, fn: () => T): T {
+  const bulk = unit.mapping.bulk;
+  const table = unit.mapping.targetTable;
+  if (!bulk || !table || rows < BULK_MIN_ROWS) return fn();
+  const sqlOf = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ? AND tbl_name = ?").pluck();
+  const saved = bulk.triggers.map((name) => ({ name, sql: sqlOf.get(name, table) as string | undefined }));
+  const missing = saved.filter((t) => !t.sql).map((t) => t.name);
+  if (missing.length) throw new Error(`bulk import into ${table}: trigger ${missing.join(', ')} not found (schema changed?)`);
+  const afterRowid = db.prepare(`SELECT COALESCE(MAX(rowid), 0) FROM ${quoteIdent(table)}`).pluck().get() as number;
+  for (const t of saved) db.exec(`DROP TRIGGER ${quoteIdent(t.name)}`);
+  const out = fn();
+  bulk.catchUp(db, afterRowid);
+  for (const t of saved) db.exec(t.sql!);
+  return out;
+}
+
 export interface UnitRunOptions {
   runId: string;
   ctx: MapContext;

@@ -42,6 +42,12 @@ export interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   /** One line for the generated reference in contracts/. */
   readonly description?: string;
   /**
+   * Shape of a successful reply where it is fixed, published as `<action>.reply` in
+   * contracts/schema (a failure is always {status:"error", message, error}). Under NODE_ENV=test the
+   * runtime checks every successful reply against it, so the published shape cannot drift.
+   */
+  readonly reply?: z.ZodType;
+  /**
    * Returns the reply. Usually an object (the runtime echoes `request_id` into it); a few legacy
    * actions answered a bare value (array, boolean), which is sent as is.
    */

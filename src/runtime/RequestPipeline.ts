@@ -1,21 +1,24 @@
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import type { Reply } from './Agent.js';
 import { HandlerContext } from './HandlerContext.js';
 import type { AgentRouter, RoutedAction } from './AgentRouter.js';
 import { HEALTH_VERBS } from './AgentRouter.js';
 import type { ErrorReporter } from './ErrorBusPublisher.js';
 import { storageFaultCount, storageFullMessage } from '../stores/sqlite/storageFaults.js';
-import { SuiteError, errorReply, formatError, type ErrorCode } from './errors.js';
+import { SuiteError, errorKind, errorReply, formatError, replyCode, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { normalizeRequest, type NormalizedRequest } from './normalizeRequest.js';
 import { unknownFields } from './unknownFields.js';
 import type { SuiteMetrics } from './SuiteMetrics.js';
-import { validateParams } from './validateParams.js';
+import { describeIssues, validateParams } from './validateParams.js';
 import { CodecError, detectCodec, jsonCodec, type Codec } from '../transport/codec/index.js';
 import type { IncomingFrame } from '../transport/RouterServer.js';
 import { ReplyCache } from './ReplyCache.js';
 import { describeSuite } from './describeSuite.js';
 import { DeadlineSweeper } from './DeadlineSweeper.js';
+import { unknownActionHelp } from './nearestActions.js';
+import { durableBarrier } from '../stores/sqlite/GroupCommit.js';
 
 export interface PipelineLimits {
   /** Frames larger than this get FRAME_TOO_LARGE (bytes). */
@@ -134,9 +137,32 @@ export class RequestPipeline {
     }
 
     const streamSend = streamAllowed ? (v: unknown) => this.send(frame, codec, v) : undefined;
-    const work = this.answer(req, frame, fixedAgent, streamSend);
+    const work = this.answer(req, frame, fixedAgent, streamSend).then((reply) => this.afterCommit(reply));
     if (dedupKey) this.replies.set(dedupKey, work);
     this.send(frame, codec, withRequestId(await work, req.requestId));
+  }
+
+  /**
+   * Holds a reply until the group-commit batches open now are on disk (GroupCommit.ts): a write
+   * is acknowledged only once durable. A batch that failed to commit turns the reply into an error:
+   * STORAGE_FULL when the disk was full (the COMMIT is a guarded write, storageFaults.ts), else
+   * NOT_DURABLE.
+   */
+  private afterCommit(reply: unknown): unknown {
+    const barrier = durableBarrier();
+    if (!barrier) return reply;
+    return barrier.then(
+      () => reply,
+      (err: Error) => {
+        const full = (err as { code?: unknown }).code === 'STORAGE_FULL';
+        const code = full ? 'STORAGE_FULL' : 'NOT_DURABLE';
+        this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: 'none', action: 'commit', code, kind: errorKind(code) });
+        this.opts.errors.report({ error_type: code, message: err.message, severity: 'error', details: { code, action: 'commit' } });
+        return full
+          ? errorReply(err.message, { code, retryable: true })
+          : errorReply(formatError('NOT_DURABLE', { error: err.message }), { code });
+      },
+    );
   }
 
   /** Counts one answered request in the metrics and returns the reply. */
@@ -145,7 +171,9 @@ export class RequestPipeline {
     const stats = this.opts.metrics.forAction(acc.agent, acc.action);
     if (isError) {
       stats.error++;
-      this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: acc.agent, action: acc.action, code: code ?? 'HANDLER_ERROR' });
+      // A handler's own error reply may name its code (PATH_NOT_ALLOWED, NOT_FOUND, ...).
+      const label = code ?? replyCode(reply) ?? 'HANDLER_ERROR';
+      this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: acc.agent, action: acc.action, code: label, kind: errorKind(label) });
     } else stats.ok++;
     stats.observe(Number(process.hrtime.bigint() - acc.started) / 1e9);
     return reply;
@@ -190,8 +218,12 @@ export class RequestPipeline {
     }
 
     const verb = req.action ?? this.opts.inferAction?.(req.params);
-    // Legacy BaseAgent answered a request without a verb as "Unknown action: None".
-    if (!verb) return this.fail(acc, 'UNKNOWN_ACTION', { action: 'None' });
+    // Legacy BaseAgent answered a request without a verb as "Unknown action: None" (a vector pins
+    // that text); the hint says what is actually wrong.
+    if (!verb) {
+      const reply = errorReply(formatError('UNKNOWN_ACTION', { action: 'None' }), { code: 'MISSING_ACTION', hint: formatError('MISSING_ACTION') });
+      return this.finish(acc, reply, 'MISSING_ACTION');
+    }
     let routed: RoutedAction | undefined;
     try {
       routed = this.opts.router.resolve(req, verb, fixedAgent);
@@ -204,7 +236,8 @@ export class RequestPipeline {
       const own = addressed ? this.opts.router.getAgent(addressed) : undefined;
       if (own?.unknownAction && !HEALTH_VERBS.has(verb.toLowerCase())) {
         acc.agent = own.name;
-        return this.finish(acc, normalizeReply({ status: 'error', ...own.unknownAction(verb, req.params) }), 'UNKNOWN_ACTION');
+        const help = unknownActionHelp(verb, this.opts.router.actionsOf(own.name));
+        return this.finish(acc, normalizeReply({ status: 'error', ...help, ...own.unknownAction(verb, req.params) }), 'UNKNOWN_ACTION');
       }
       if (verb === 'suite.describe') {
         acc.action = 'suite.describe';
@@ -214,7 +247,9 @@ export class RequestPipeline {
         acc.action = verb.toLowerCase();
         return this.finish(acc, await this.opts.health());
       }
-      return this.fail(acc, 'UNKNOWN_ACTION', { action: verb });
+      const known = own ? this.opts.router.actionsOf(own.name) : [...this.opts.router.actionTable().map((a) => a.action), ...HEALTH_VERBS, 'suite.describe'];
+      const reply = errorReply(formatError('UNKNOWN_ACTION', { action: verb }), { code: 'UNKNOWN_ACTION', ...unknownActionHelp(verb, known) });
+      return this.finish(acc, reply, 'UNKNOWN_ACTION');
     }
     acc.agent = routed.agent.name;
     acc.action = routed.action;
@@ -269,6 +304,13 @@ export class RequestPipeline {
           reject(err);
         }
       });
+      if (CHECK_REPLIES && routed.def.reply) {
+        const drift = replyDrift(routed.def.reply, reply);
+        if (drift) {
+          this.opts.log.error({ action: routed.action, drift }, 'reply does not match its published contract');
+          return this.finish(acc, errorReply(`reply of ${routed.action} does not match its contract: ${drift}`, { code: 'REPLY_CONTRACT' }), 'REPLY_CONTRACT');
+        }
+      }
       const answered = storageFullAnswer(normalizeReply(reply), faultsBefore);
       this.reportCodedFailure(answered, routed.agent.name, routed.action, req.requestId);
       return this.finish(acc, answered);
@@ -307,6 +349,19 @@ export class RequestPipeline {
     for (const c of this.aborts.signals) c.abort(reason);
     this.replies.clear();
   }
+}
+
+/**
+ * Under the test runner (NODE_ENV=test) every successful reply of an action that publishes its reply
+ * shape (ActionDefinition.reply) is checked against it, so contracts/schema cannot drift from what
+ * the suites send. Production does not pay for the check.
+ */
+const CHECK_REPLIES = process.env.NODE_ENV === 'test';
+
+function replyDrift(schema: z.ZodType, reply: unknown): string | undefined {
+  if (isObject(reply) && reply.status === 'error') return undefined;
+  const r = schema.safeParse(reply);
+  return r.success ? undefined : describeIssues(r.error.issues);
 }
 
 /** Metric labels of one request, filled in as routing learns them. */

@@ -16,6 +16,8 @@ export interface SuiteContext {
   /** Prefix put before every Redis key this suite writes (empty in production; unique in tests). */
   readonly redisKeyPrefix: string;
   readonly portOffset: number;
+  /** The ports this suite's main and health sockets are bound on (what a health reply names). */
+  readonly ports: { readonly main: number; readonly health: number };
   readonly log: Logger;
   /** prom-client registry of this process; suites may add their own gauges/counters. */
   readonly metrics: Registry;

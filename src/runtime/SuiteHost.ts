@@ -48,6 +48,8 @@ export interface SuiteHostOptions {
   reservedPorts?: PortOwner[];
   /** Echoed as `instance_id` in the health object (the launcher's per-spawn id). */
   instanceId?: string;
+  /** Awaited after the health socket is up and before the suite starts (the launcher's dependency order). */
+  beforeSuiteStart?: () => Promise<void>;
 }
 
 /**
@@ -149,6 +151,7 @@ export class SuiteHost {
           version: () => ({ name: 'agent-suites', version: PACKAGE_VERSION, suite: opts.name, node: process.version }),
         });
       }
+      await opts.beforeSuiteStart?.();
       mkdirSync(this.dataDir, { recursive: true });
       const ctx: SuiteContext = {
         name: opts.name,
@@ -157,6 +160,7 @@ export class SuiteHost {
         redisUrl: opts.redisUrl,
         redisKeyPrefix: opts.redisKeyPrefix ?? '',
         portOffset: opts.portOffset ?? 0,
+        ports: { main: opts.port, health: opts.healthPort },
         log: this.log,
         metrics: this.metrics.registry,
         errors: this.errors,

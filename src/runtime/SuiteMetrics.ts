@@ -8,7 +8,7 @@ import { ActionStats, LatencyHistogramMetric, flushCounts } from './ActionStats.
 export class SuiteMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'suite' | 'agent' | 'action' | 'status'>;
-  readonly errors: Counter<'suite' | 'agent' | 'action' | 'code'>;
+  readonly errors: Counter<'suite' | 'agent' | 'action' | 'code' | 'kind'>;
   readonly latency: LatencyHistogramMetric;
   readonly inFlight: Gauge<'suite'>;
   readonly busRejected: Counter<'suite' | 'reason'>;
@@ -45,8 +45,8 @@ export class SuiteMetrics {
     });
     this.errors = new Counter({
       name: 'agent_suites_errors_total',
-      help: 'Requests answered with an error, by error code',
-      labelNames: ['suite', 'agent', 'action', 'code'],
+      help: 'Requests answered with an error, by error code and kind (client: the request was refused; server: the suite failed; reply: a legacy error reply without a code)',
+      labelNames: ['suite', 'agent', 'action', 'code', 'kind'],
       registers: [this.registry],
     });
     this.latency = new LatencyHistogramMetric(

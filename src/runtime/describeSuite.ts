@@ -1,23 +1,20 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { AgentRouter } from './AgentRouter.js';
+import { toContractSchema, type JsonSchema } from './contractSchema.js';
+import { baseType } from './jsonTypeText.js';
 
-/** Field name → type name of an object schema ("string", "number?", ...), unwrapping optional/default. */
+/**
+ * Field name → JSON type of an action's request ("string", "number?", ...; `?` = optional), from
+ * the same JSON Schema contracts/schema publishes.
+ */
 export function describeFields(schema: z.ZodType | undefined): Record<string, string> {
-  if (!schema || !(schema instanceof z.ZodObject)) return {};
+  if (!schema) return {};
+  const json = toContractSchema(schema);
+  const required = new Set(Array.isArray(json.required) ? (json.required as string[]) : []);
   const out: Record<string, string> = {};
-  for (const [name, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
-    let t: z.ZodType = field;
-    let optional = false;
-    for (let i = 0; i < 5; i++) {
-      const def = (t as unknown as { _zod: { def: { type: string; innerType?: z.ZodType } } })._zod.def;
-      if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') && def.innerType) {
-        optional ||= def.type !== 'nullable';
-        t = def.innerType;
-        continue;
-      }
-      break;
-    }
-    out[name] = (t as unknown as { _zod: { def: { type: string } } })._zod.def.type + (optional ? '?' : '');
+  for (const [name, field] of Object.entries((json.properties ?? {}) as Record<string, JsonSchema>)) {
+    const type = baseType(field);
+    out[name] = (type === 'integer' ? 'number' : type) + (required.has(name) ? '' : '?');
   }
   return out;
 }

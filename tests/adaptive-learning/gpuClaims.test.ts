@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { GpuLockDirectory } from '../../src/stores/locks/GpuLockDirectory.js';
 import { SharedGpuLocks, type GpuClaimMode } from '../../src/suites/adaptive-learning/scheduler/GpuLocks.js';
 import { writeGpuCapacityRecord } from '../../src/suites/model-manager/gpuCapacityRecord.js';
+import { startTestSuite } from '../helpers/suiteHarness.js';
 
 // How a training job's GPU claim is sized: configured capacity, else the capacity ModelManagerSuite
 // recorded in the shared lock folder, else exclusive; no claim at all on a host without a GPU.
@@ -93,6 +94,32 @@ test('configured gpu_capacity_mb wins; mode off never claims; mode always claims
   const held = await modelManagerHolds(cpuDir, 10);
   assert.is(await l.tryAcquire('0', 'job'), undefined);
   held.release();
+});
+
+test('gpuPresent: the ModelManagerSuite measurement wins, else the GPU driver on the host', () => {
+  assert.is(locks(lockDir(), { gpu: false }).gpuPresent(), false);
+  assert.is(locks(lockDir(), { gpu: true }).gpuPresent(), true);
+  const cpu = lockDir();
+  writeGpuCapacityRecord(cpu, { device: 'cpu', backend: 'cpu', total_mb: 16000, budget_mb: 12800, probed: true });
+  assert.is(locks(cpu, { gpu: true }).gpuPresent(), false);
+  const gpu = lockDir();
+  writeGpuCapacityRecord(gpu, { device: 'gpu', backend: 'cuda', total_mb: 24000, budget_mb: 20000, probed: true });
+  assert.is(locks(gpu, { gpu: false }).gpuPresent(), true);
+});
+
+test('training.status names no GPU on a CPU-only host, and the GPUs where there are some', async () => {
+  const dir = lockDir();
+  writeGpuCapacityRecord(dir, { device: 'cpu', backend: 'cpu', total_mb: 16000, budget_mb: 12800, probed: true });
+  const al = await startTestSuite('AdaptiveLearningSuite', { redisUrl: false, config: { gpu_lock_dir: dir } });
+  try {
+    const cpu = await al.call({ action: 'training.status' });
+    assert.equal([cpu.device, cpu.gpu_present, cpu.gpus, cpu.training_slots], ['cpu', false, [], ['0']]);
+    writeGpuCapacityRecord(dir, { device: 'gpu', backend: 'cuda', total_mb: 24000, budget_mb: 20000, probed: true });
+    const gpu = await al.call({ action: 'training.status' });
+    assert.equal([gpu.device, gpu.gpu_present, gpu.gpus, gpu.training_slots], ['gpu', true, ['0'], ['0']]);
+  } finally {
+    await al.close();
+  }
 });
 
 test.run();

@@ -57,9 +57,30 @@ test('10 MB frame over the limit → one clear error, server keeps serving', asy
 
 test('unknown action and missing action', async () => {
   const r = await s.call({ action: 'frobnicate' });
-  assert.equal(r, { status: 'error', message: 'Unknown action: frobnicate', error: 'Unknown action: frobnicate', code: 'UNKNOWN_ACTION' });
+  assert.equal(r, {
+    status: 'error',
+    message: 'Unknown action: frobnicate',
+    error: 'Unknown action: frobnicate',
+    code: 'UNKNOWN_ACTION',
+    did_you_mean: [],
+    hint: 'no action is named like "frobnicate"; send {"action": "suite.describe"} for every action and its fields',
+  });
   const none = await s.call({ text: 'no verb' });
-  assert.equal(none.message, 'Unknown action: None');
+  assert.equal(none.message, 'Unknown action: None', 'legacy text kept (a vector pins it)');
+  assert.is(none.code, 'MISSING_ACTION');
+  assert.match(none.hint, /no action given \(send "action", "command", "request_type" or "type"\)/);
+});
+
+test('an unknown action names the nearest known ones', async () => {
+  const typo = await s.call({ action: 'ecoh', text: 'x' });
+  assert.is(typo.message, 'Unknown action: ecoh');
+  assert.is(typo.did_you_mean[0], 'echo');
+  assert.match(typo.hint, /^did you mean echo/);
+  const camel = await s.call({ action: 'betaOnlyy' });
+  assert.ok(camel.did_you_mean.includes('beta_only'), JSON.stringify(camel));
+  const metrics = await s.metricsText();
+  assert.match(metrics, /agent_suites_errors_total\{[^}]*code="UNKNOWN_ACTION"[^}]*kind="client"[^}]*\}/);
+  assert.match(metrics, /agent_suites_errors_total\{[^}]*code="MISSING_ACTION"[^}]*kind="client"[^}]*\}/);
 });
 
 test('missing required field and wrong-typed field name the field', async () => {

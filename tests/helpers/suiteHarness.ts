@@ -99,7 +99,8 @@ export async function startTestSuite(name: string, opts: StartOptions = {}): Pro
       healthPort: healthPort!,
       metricsPort: opts.metrics === false ? 0 : metricsPort!,
       bindAddress: '127.0.0.1',
-      config: opts.config ?? {},
+      // Tests run short request timeouts against a ready llama.cpp; the lazy default has its own test.
+      config: desc.name === 'ModelManagerSuite' ? { llama_init: 'start', ...(opts.config ?? {}) } : (opts.config ?? {}),
       legacyPorts: opts.legacyPorts ?? false,
       portOffset,
       dataRoot,
@@ -116,10 +117,14 @@ export async function startTestSuite(name: string, opts: StartOptions = {}): Pro
       host = candidate;
     } catch (err) {
       lastErr = err;
-      if (!/cannot bind|EADDRINUSE|in use/i.test(String((err as Error).message))) throw err;
+      if (!/cannot bind|EADDRINUSE|in use/i.test(String((err as Error).message))) break;
     }
   }
-  if (!host) throw lastErr;
+  if (!host) {
+    // A suite that refused to start (bad config tests) must not leave its temp folder behind.
+    if (ownData) rmSync(dataRoot, { recursive: true, force: true });
+    throw lastErr;
+  }
   const h = host;
   const endpoint = `tcp://127.0.0.1:${h.opts.port}`;
   const healthEndpoint = `tcp://127.0.0.1:${h.opts.healthPort}`;

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pidAlive, readState, type LauncherState } from '../../src/launcher/stateFile.js';
@@ -135,4 +137,23 @@ export async function pickPorts(n: number, host = '0.0.0.0'): Promise<number[]> 
   }
   if (out.size < n) throw new Error(`could not find ${n} free ports`);
   return [...out];
+}
+
+/**
+ * Runs `fn` against a launcher started on a scratch folder with the config `yaml(ports)`, on
+ * `portCount` free ports; the launcher and its suites are killed and the folder removed after.
+ */
+export async function withLauncher(portCount: number, yaml: (ports: number[]) => string, fn: (l: RunningLauncher, ports: number[]) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'as-launch-'));
+  const ports = await pickPorts(portCount);
+  const file = path.join(dir, 'machine.yaml');
+  writeFileSync(file, yaml(ports));
+  let l: RunningLauncher | undefined;
+  try {
+    l = startLauncher(file, { DATA_DIR: path.join(dir, 'data') });
+    await fn(l, ports);
+  } finally {
+    l?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
+import { startTinyModelManager } from '../helpers/suiteHarness.js';
 import { disposeLlama, openProbe } from './llamaCppProbe.js';
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../bin/agent-suites.js');
@@ -31,6 +32,20 @@ test('train lora writes an adapter and prints a summary', async () => {
   assert.match(r.stdout, /adapter written: .*a\.gguf/);
   assert.match(r.stdout, /steps: 3/);
   assert.match(r.stdout, /tokens\/s/);
+  // It ends with the models.register call that serves the adapter; that call works as printed.
+  const line = r.stdout.trim().split('\n').pop()!;
+  assert.match(line, /^ {2}npx agent-suites call ModelManagerSuite '\{"action":"models\.register"/);
+  const request = JSON.parse(line.slice(line.indexOf("'") + 1, line.lastIndexOf("'")));
+  const mm = await startTinyModelManager(join(tmp, 'mm-data'), { allowed_paths: [tmp] });
+  try {
+    const registered = await mm.call(request);
+    assert.is(registered.status, 'success', JSON.stringify(registered));
+    assert.is(registered.model_id, 'a');
+    const text = await mm.call({ action: 'generate_text', model_id: 'a', prompt: 'the quick', max_tokens: 4 }, { timeoutMs: 30_000 });
+    assert.is(text.status, 'success', JSON.stringify(text));
+  } finally {
+    await mm.close();
+  }
 });
 
 test('a generated Q4_K qwen2 model (written by npm run fixtures) is fine-tuned by the CLI; node-llama-cpp alone measures the gain', async () => {

@@ -34,7 +34,7 @@ function adapt(v: Vector): { request?: Record<string, unknown>; expect?: Vector[
     return { request: { ...v.request, target_agent: 'ExperienceTracker' } };
   }
   if (v.agent === 'CacheManager' && ['health', 'ping', 'health_check'].includes(a)) {
-    // Bare health verbs get the suite health object; the CacheManager object needs its route.
+    // Bare health verbs get the hub's own health object; the CacheManager object needs its route.
     return { request: { ...v.request, target_agent: 'CacheManager' } };
   }
   if (v.agent === 'MemoryClient' && a === 'add_memory') {
@@ -89,6 +89,19 @@ test('intended vectors replay in order', async () => {
   }
   assert.ok(replayed >= 50, `replayed ${replayed}`);
   assert.equal(failures, []);
+});
+
+test('a bare ping answers as MemoryHub with its own ports; CacheManager keeps its legacy object behind target_agent', async () => {
+  const port = Number(hub.endpoint.split(':').pop());
+  const health = Number(hub.healthEndpoint.split(':').pop());
+  for (const action of ['ping', 'health', 'health_check']) {
+    const r = await hub.call({ action });
+    assert.is(r.status, 'ok', action);
+    assert.equal([r.name, r.message, r.port, r.health_port], ['MemoryHub', 'MemoryHub is healthy', port, health], action);
+    for (const f of ['ready', 'initialized', 'timestamp', 'uptime', 'active_threads', 'redis_available', 'version', 'error_reporting']) assert.ok(f in r, `${action}: ${f}`);
+  }
+  const cm = await hub.call({ action: 'ping', target_agent: 'CacheManager' });
+  assert.equal([cm.name, cm.port], ['CacheManager', 7102]);
 });
 
 test('CacheManager answers "Redis is not available" while Redis is unreachable', async () => {

@@ -109,6 +109,21 @@ test('streaming to a DEALER peer: chunks, then one final reply', async () => {
   assert.is(once.text, final.text);
 });
 
+test('tokens_generated counts every sampled token, also when the text ends inside a UTF-8 sequence', async () => {
+  // The tiny model's byte-fallback vocabulary often samples a lone UTF-8 lead byte; node-llama-cpp
+  // holds such tokens back from its token callback, and they used to go uncounted.
+  let broken = 0;
+  for (let seed = 0; seed < 24; seed++) {
+    const r = await s.call({ action: 'generate_text', model_id: 'tiny', prompt: 'hello world', max_tokens: 5, temperature: 0.8, seed });
+    assert.is(r.status, 'success');
+    if (/\uFFFD/.test(r.text)) broken++;
+    if (r.stop_reason !== 'maxTokens') continue;
+    // One more than asked when the last wanted token was a partial character (node-llama-cpp samples one more to finish it).
+    assert.ok(r.tokens_generated >= 5 && r.tokens_generated <= 6, `seed ${seed}: ${r.tokens_generated} tokens for max_tokens 5 (${JSON.stringify(r.text)})`);
+  }
+  assert.ok(broken > 0, 'some replies held broken UTF-8 (the case this test is about)');
+});
+
 test('JSON schema and grammar constrain the output', async () => {
   const r = await s.call({
     action: 'generate_text',

@@ -85,6 +85,13 @@ test('AdaptiveLearningSuite: data sets and model files from requests must stay i
   assert.is(asId.status, 'error');
   assert.match(asId.message, /model_id ".*" is outside the allowed folders/);
   assert.is((await al.call({ action: 'training.status' })).jobs.length, jobsBefore, 'no job row was created for a refused path');
+  assert.is(asId.code, 'PATH_NOT_ALLOWED');
+  // A refused path is the client's mistake: /metrics counts it as such, not as a handler failure.
+  const metrics = await al.metricsText();
+  for (const action of ['training.start', 'create_job', 'trigger_finetune']) {
+    assert.match(metrics, new RegExp(`agent_suites_errors_total\\{[^}]*action="${action.replace('.', '\\.')}"[^}]*code="PATH_NOT_ALLOWED"[^}]*kind="client"`), action);
+    assert.not.match(metrics, new RegExp(`agent_suites_errors_total\\{[^}]*action="${action.replace('.', '\\.')}"[^}]*code="HANDLER_ERROR"`), action);
+  }
 
   // Inside the data folder (relative or absolute) and inside allowed_paths: accepted.
   for (const p of ['sets/inside.jsonl', join(alData, 'sets', 'inside.jsonl'), join(extra, 'extra.jsonl')]) {
@@ -109,6 +116,7 @@ test('ModelManagerSuite: models.register paths are confined; load_model only tak
   assert.match(load.message ?? load.error, /unknown model/i);
   const ids = (await mm.call({ action: 'models.list' })).models.map((m: { model_id: string }) => m.model_id);
   assert.equal(ids, ['tiny'], 'nothing was registered');
+  assert.match(await mm.metricsText(), /agent_suites_errors_total\{[^}]*action="models\.register"[^}]*code="PATH_NOT_ALLOWED"[^}]*kind="client"/);
 });
 
 test.run();

@@ -54,6 +54,7 @@ export async function migration(ctx: BenchContext): Promise<void> {
     ctx.add({
       name, metric: `rows/s (${rows} memories, importLegacy wall time)`, value: imported / seconds, unit: 'rows/s',
       baseline_name: 'raw SQLite insert, same rows in 1 transaction', baseline_value: base,
+      target: 'ratio >= 0.5', met: imported / seconds >= 0.5 * base,
     });
   } catch (err) {
     ctx.skip(name, 'rows/s', (err as Error).message);

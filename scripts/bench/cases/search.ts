@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { HashingEmbedder } from '../../../src/suites/memory-hub/search/HashingEmbedder.js';
 import { ZmqClient } from '../../../src/transport/ZmqClient.js';
 import type { BenchContext } from '../BenchContext.js';
 import { LatencyHistogram } from '../LatencyHistogram.js';
-import { releaseSuite, suiteChild } from '../servers.js';
+import { spawnSuite, type BenchChild } from '../benchProcesses.js';
+import { rssMiB } from '../procStatus.js';
 import { queryNear, sentence } from '../syntheticText.js';
 
 const K = 10;
@@ -25,19 +29,27 @@ class ExactIndex {
     this.n = total;
   }
 
-  /** Indices of the top-k by cosine, at or above the floor. */
+  /** Indices of the top-k by cosine, at or above the floor (a bounded selection: no full sort at 1M). */
   topK(q: Float32Array, k: number): number[] {
-    const sims = new Float32Array(this.n);
     const m = this.matrix;
+    const topIdx: number[] = [];
+    const topSim: number[] = [];
+    let floor = MIN_SIMILARITY;
     for (let i = 0, base = 0; i < this.n; i++, base += DIMS) {
       let s = 0;
       for (let j = 0; j < DIMS; j++) s += q[j]! * m[base + j]!;
-      sims[i] = s;
+      if (s < floor) continue;
+      let at = topSim.length;
+      while (at > 0 && topSim[at - 1]! < s) at--;
+      topSim.splice(at, 0, s);
+      topIdx.splice(at, 0, i);
+      if (topSim.length > k) {
+        topSim.pop();
+        topIdx.pop();
+      }
+      if (topSim.length === k) floor = Math.max(MIN_SIMILARITY, topSim[k - 1]!);
     }
-    const idx: number[] = [];
-    for (let i = 0; i < this.n; i++) if (sims[i]! >= MIN_SIMILARITY) idx.push(i);
-    idx.sort((a, b) => sims[b]! - sims[a]!);
-    return idx.slice(0, k);
+    return topIdx;
   }
 }
 
@@ -78,7 +90,10 @@ async function waitIndexed(healthEndpoint: string, total: number, timeoutMs: num
       const indexed = findNumber(h, 'vectors_indexed');
       const pending = findNumber(h, 'vectors_pending');
       if (indexed === undefined) throw new Error('health reports no vectors_indexed');
-      if (indexed >= total && pending === 0) return;
+      // Past the exact-search line the graph must be ready too (it is built in the background).
+      const exactUpTo = findNumber(h, 'exact_search_up_to') ?? Number.POSITIVE_INFINITY;
+      const graphReady = JSON.stringify(h).includes('"graph_ready":true');
+      if (indexed >= total && pending === 0 && (total <= exactUpTo || graphReady)) return;
       if (Date.now() > until) throw new Error(`only ${indexed}/${total} memories embedded after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -122,63 +137,116 @@ function exactScanP50(exact: ExactIndex, n: number, queries: number): number {
   return h.percentile(50);
 }
 
+const label = (n: number): string => (n >= 1_000_000 ? `search ${n / 1_000_000}M` : `search ${n / 1000}k`);
+
+async function health(endpoint: string): Promise<Record<string, unknown>> {
+  const c = new ZmqClient(endpoint, { timeoutMs: 30_000 });
+  try {
+    return (await c.request({ action: 'health' })) as Record<string, unknown>;
+  } finally {
+    c.close();
+  }
+}
+
 /**
  * Top-10 `semantic_search` in mode=semantic (cosine over the embeddings; the target) and in its
- * default hybrid mode (cosine fused with BM25) over 10k and 100k synthetic memories; latency
- * percentiles and recall@10 against an exact brute-force cosine top-10 computed here. --quick: 10k only.
+ * default hybrid mode (cosine fused with BM25) over 10k, 100k and 1M synthetic memories; latency
+ * percentiles and recall@10 against an exact brute-force cosine top-10 computed here. At 1M (the
+ * HNSW graph answers, see MemoryVectorIndex.ts) also the hub's RSS, and a restart on the same data:
+ * seconds until it answers with the graph loaded, not rebuilt. --quick: 10k only.
  */
 export async function search(ctx: BenchContext): Promise<void> {
-  const sizes = ctx.quick ? [10_000] : [10_000, 100_000];
-  const queries = ctx.quick ? 60 : 300;
-  let hub;
+  // BENCH_SEARCH_SIZES=10000,100000 leaves the million out while iterating (it takes the longest).
+  const sizes = process.env.BENCH_SEARCH_SIZES
+    ? process.env.BENCH_SEARCH_SIZES.split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b)
+    : ctx.quick ? [10_000] : [10_000, 100_000, 1_000_000];
+  const dataDir = mkdtempSync(join(tmpdir(), 'as-bench-search-'));
+  // Embed quickly after each load so the benchmark does not wait for the default 2 s loop.
+  const config = { embedding: { sync_interval_s: 0.05 } };
+  const env = { DATA_DIR: dataDir };
+  let hub: BenchChild | undefined;
+  let emptyStart = 0;
   try {
-    // Embed quickly after each load so the benchmark does not wait for the default 2 s loop.
-    hub = await suiteChild(ctx, 'MemoryHub', { embedding: { sync_interval_s: 0.05 } }, 'search');
+    const t = performance.now();
+    hub = await spawnSuite('MemoryHub', { config, env });
+    emptyStart = (performance.now() - t) / 1000;
   } catch (err) {
-    for (const n of sizes) ctx.skip(`search ${n / 1000}k`, 'p50', (err as Error).message, n === 100_000 ? 'p50 <= 5 ms, recall >= 0.95' : undefined);
+    for (const n of sizes) ctx.skip(label(n), 'p50', (err as Error).message, n >= 100_000 ? 'p50 <= 5 ms, recall >= 0.95' : undefined);
+    rmSync(dataDir, { recursive: true, force: true });
     return;
   }
-  const client = new ZmqClient(hub.endpoint, { timeoutMs: 30_000 });
+  let client = new ZmqClient(hub.endpoint, { timeoutMs: 30_000 });
   const exact = new ExactIndex();
   const ids: string[] = [];
   let loaded = 0;
+  let rss100k = Number.NaN;
   try {
     for (const n of sizes) {
-      const name = `search ${n / 1000}k`;
+      const name = label(n);
+      const huge = n >= 1_000_000;
+      const queries = ctx.quick ? 60 : huge ? 100 : 300;
       const t0 = performance.now();
       await load(client, loaded, n, ids);
       const loadRate = (n - loaded) / ((performance.now() - t0) / 1000);
       loaded = n;
-      await waitIndexed(hub.healthEndpoint!, n, 180_000);
+      await waitIndexed(hub.healthEndpoint!, n, huge ? 3_600_000 : 600_000);
       exact.grow(n);
-      const baseP50 = exactScanP50(exact, n, Math.min(queries, 50));
+      const baseP50 = exactScanP50(exact, n, huge ? 10 : Math.min(queries, 50));
       // The target is on semantic search proper (mode=semantic: cosine over the embeddings); the
       // default hybrid mode fuses BM25 in on purpose, so its recall against pure cosine is shown
       // for information only.
       const vector = await measure(client, exact, ids, n, queries, (query) => ({ action: 'semantic_search', query, k: K, mode: 'semantic' }));
-      const hybrid = await measure(client, exact, ids, n, queries, (query) => ({ action: 'semantic_search', query, k: K }));
-      const big = n === 100_000;
+      const big = n >= 100_000;
       const p50 = vector.hist.percentile(50);
-      ctx.add({
-        name, metric: 'semantic_search mode=semantic top-10 p50', value: p50, unit: 'ms', baseline_name: 'exact brute-force scan (in bench process)', baseline_value: baseP50,
-        ...(big ? { target: 'p50 <= 5 ms', met: p50 <= 5 } : {}),
-      });
-      ctx.add({ name, metric: 'semantic_search mode=semantic top-10 p99', value: vector.hist.percentile(99), unit: 'ms', baseline_name: 'exact brute-force scan (in bench process)', baseline_value: baseP50 });
+      const p99 = vector.hist.percentile(99);
+      const baseline = { baseline_name: 'exact brute-force scan (in bench process)', baseline_value: baseP50 };
+      ctx.add({ name, metric: 'semantic_search mode=semantic top-10 p50', value: p50, unit: 'ms', ...baseline, ...(big ? { target: 'p50 <= 5 ms', met: p50 <= 5 } : {}) });
+      ctx.add({ name, metric: 'semantic_search mode=semantic top-10 p99', value: p99, unit: 'ms', ...baseline, ...(huge ? { target: 'p99 <= 15 ms', met: p99 <= 15 } : {}) });
       ctx.add({
         name, metric: 'semantic_search mode=semantic recall@10', value: vector.recall, unit: 'fraction', baseline_name: 'exact cosine top-10', baseline_value: 1,
         ...(big ? { target: 'recall >= 0.95', met: vector.recall >= 0.95 } : {}),
       });
-      ctx.add({ name, metric: 'semantic_search hybrid (default) top-10 p50', value: hybrid.hist.percentile(50), unit: 'ms', baseline_name: 'exact brute-force scan (in bench process)', baseline_value: baseP50 });
-      ctx.add({
-        name, metric: 'semantic_search hybrid (default) overlap@10 with cosine', value: hybrid.recall, unit: 'fraction', baseline_name: 'exact cosine top-10', baseline_value: 1,
-        note: 'hybrid fuses BM25 with the vector list (RRF) on purpose, so its top-10 differs from the pure cosine top-10',
-      });
+      if (!huge) {
+        const hybrid = await measure(client, exact, ids, n, queries, (query) => ({ action: 'semantic_search', query, k: K }));
+        ctx.add({ name, metric: 'semantic_search hybrid (default) top-10 p50', value: hybrid.hist.percentile(50), unit: 'ms', ...baseline });
+        ctx.add({
+          name, metric: 'semantic_search hybrid (default) overlap@10 with cosine', value: hybrid.recall, unit: 'fraction', baseline_name: 'exact cosine top-10', baseline_value: 1,
+          note: 'hybrid fuses BM25 with the vector list (RRF) on purpose, so its top-10 differs from the pure cosine top-10',
+        });
+      }
       ctx.add({ name, metric: 'bulk load via batch_add_memories', value: loadRate, unit: 'memories/s', baseline_name: null, baseline_value: null });
+      const rss = rssMiB(hub.pid) ?? Number.NaN;
+      const index = String((await health(hub.healthEndpoint!) as { memory_store?: { embedding?: { index?: string } } }).memory_store?.embedding?.index ?? '?');
+      if (n === 100_000) rss100k = rss;
+      ctx.add({
+        name, metric: `MemoryHub RSS with ${n.toLocaleString('en-US')} memories indexed`, value: rss, unit: 'MiB',
+        baseline_name: huge ? 'same hub at 100k' : null, baseline_value: huge ? rss100k : null, note: `vector index: ${index}`,
+      });
+      if (huge) {
+        // Restart on the same data: the graph is saved on stop and loaded at start, not rebuilt.
+        client.close();
+        const s0 = performance.now();
+        await hub.stop();
+        const stopSeconds = (performance.now() - s0) / 1000;
+        const r0 = performance.now();
+        hub = await spawnSuite('MemoryHub', { config, env, readyTimeoutMs: 600_000 });
+        const startSeconds = (performance.now() - r0) / 1000;
+        const h = await health(hub.healthEndpoint!) as { memory_store?: { embedding?: { graph_ready?: boolean; indexed?: number } } };
+        client = new ZmqClient(hub.endpoint, { timeoutMs: 30_000 });
+        const after = await measure(client, exact, ids, n, 30, (query) => ({ action: 'semantic_search', query, k: K, mode: 'semantic' }));
+        ctx.add({
+          name, metric: 'start-up with 1M memories (spawn → answering, graph loaded)', value: startSeconds, unit: 's',
+          baseline_name: 'same hub started empty', baseline_value: emptyStart, target: '<= 10 s', met: startSeconds <= 10 && h.memory_store?.embedding?.graph_ready === true,
+          note: `graph ready at start: ${String(h.memory_store?.embedding?.graph_ready)}; graceful stop (saves the graph) took ${stopSeconds.toFixed(1)} s; `
+            + `p50 after restart ${after.hist.percentile(50).toFixed(2)} ms, recall ${after.recall.toFixed(3)}`,
+        });
+      }
     }
   } catch (err) {
-    ctx.skip(`search ${(loaded || sizes[0]!) / 1000}k`, 'p50', (err as Error).message);
+    ctx.skip(label(loaded || sizes[0]!), 'p50', (err as Error).message);
   } finally {
     client.close();
-    await releaseSuite(ctx, 'search');
+    await hub?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -10,6 +10,7 @@ import { loadServerCurve, secureZmqFromEnv } from '../../runtime/security/curveC
 import { CorruptDatabaseError } from '../../stores/sqlite/checkDatabaseFile.js';
 import { SchemaTooNewError } from '../../stores/sqlite/openDatabase.js';
 import { EXIT_REFUSED_DATA } from '../../launcher/exitCodes.js';
+import { awaitDependencies, awaitedSuites } from '../../launcher/dependencyGate.js';
 
 interface ServeArgs {
   suite?: string;
@@ -89,6 +90,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       log: createLogger(desc.name),
       instanceId: process.env.AGENT_SUITES_INSTANCE_ID || undefined,
       reservedPorts: cfg ? otherPortsOnMachine(cfg, desc.name) : [],
+      // Started by the launcher next to the suites it depends on: start once they answer health.
+      beforeSuiteStart: () => awaitDependencies(awaitedSuites(), (names) => log.info({ waiting_for: names }, 'waiting for dependencies')),
     });
     let stopping = false;
     const stop = (signal: string) => {

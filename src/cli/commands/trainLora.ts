@@ -1,5 +1,6 @@
 // `agent-suites train lora`: built-in LoRA fine-tuning of a llama / qwen2 / phi3 GGUF model, with a
 // progress bar and a summary. Ctrl-C cancels cleanly (and checkpoints when --checkpoint-dir is set).
+import { basename, resolve } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Argv, CommandModule } from 'yargs';
 import { LoraTrainError, trainLora, LORA_DEFAULTS, PROJECTIONS, type LoraResult } from '../../suites/adaptive-learning/trainers/lora/index.js';
@@ -26,7 +27,27 @@ export interface TrainLoraArgs {
   threads?: number;
 }
 
-function formatSummary(r: LoraResult, seconds: number): string {
+/** A shell word: single-quoted, with any single quote inside closed, escaped and reopened. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The `models.register` call that serves the adapter from a running ModelManagerSuite, as a
+ * command line to paste. The model id is the adapter's file name.
+ */
+export function registerCommand(modelPath: string, adapterPath: string): { request: Record<string, unknown>; command: string } {
+  const request = {
+    action: 'models.register',
+    model_id: basename(adapterPath).replace(/\.gguf$/i, ''),
+    path: resolve(modelPath),
+    lora_adapters: [{ path: resolve(adapterPath), scale: 1 }],
+  };
+  return { request, command: `npx agent-suites call ModelManagerSuite ${shellQuote(JSON.stringify(request))}` };
+}
+
+function formatSummary(r: LoraResult, seconds: number, modelPath: string): string {
+  const serve = registerCommand(modelPath, r.adapterPath);
   return [
     `adapter written: ${r.adapterPath}`,
     `steps: ${r.steps}`,
@@ -34,7 +55,10 @@ function formatSummary(r: LoraResult, seconds: number): string {
     `throughput: ${r.tokensPerSecond.toFixed(0)} tokens/s`,
     `time: ${seconds.toFixed(1)} s`,
     ...(r.checkpointPath ? [`checkpoint: ${r.checkpointPath}`] : []),
-    `use it with: createContext({ lora: { adapters: [{ filePath: '${r.adapterPath}' }] } })`,
+    '',
+    'serve it from a running ModelManagerSuite (both files must lie in its models_dir, a configured',
+    "model's folder, DATA_DIR or config allowed_paths), then generate with that model_id:",
+    `  ${serve.command}`,
   ].join('\n');
 }
 
@@ -96,7 +120,7 @@ const trainLoraCommand: CommandModule<object, TrainLoraArgs> = {
         },
       });
       if (barStarted) bar.stop();
-      process.stdout.write(`${formatSummary(result, (Date.now() - started) / 1000)}\n`);
+      process.stdout.write(`${formatSummary(result, (Date.now() - started) / 1000, args.model)}\n`);
     } catch (err) {
       if (barStarted) bar.stop();
       if (err instanceof LoraTrainError) {

@@ -1,7 +1,7 @@
 import { field, toEpoch } from '../values.js';
 import { RejectError, type SourceRow, type SourceUnit } from '../types.js';
 import { hasColumns, leftoverUnits, tableUnit, type LegacyDb } from './legacyDb.js';
-import { MEMORY_COMPARE, MEMORY_JSON } from './memoryRows.js';
+import { MEMORY_COMPARE, MEMORY_JSON, memoryMapping } from './memoryRows.js';
 
 /**
  * The second consolidation attempt's `data/memory_hub.db` (memory_hub.md §6.2): the knowledge-base
@@ -36,6 +36,7 @@ const memoryMappingOf = (toTarget: (row: SourceRow, now: number) => Record<strin
   compare: MEMORY_COMPARE,
   jsonColumns: MEMORY_JSON,
   toTarget: (row: SourceRow, ctx: { now: number }) => toTarget(row, ctx.now),
+  bulk: memoryMapping.bulk,
 });
 
 export function units(src: LegacyDb): SourceUnit[] {

@@ -36,4 +36,14 @@ export const memoryMapping: TableMapping = {
   compare: MEMORY_COMPARE,
   jsonColumns: MEMORY_JSON,
   toTarget: memoryTarget,
+  // What trigger memories_ai (migrations/memory-hub/001_memory_store.sql) does per row: index the
+  // text for lexical search and queue the row for embedding.
+  bulk: {
+    triggers: ['memories_ai'],
+    catchUp(db, afterRowid) {
+      db.prepare('INSERT INTO memories_fts(rowid, content, tags) SELECT seq, content, tags FROM memories WHERE seq > ?').run(afterRowid);
+      db.prepare(`INSERT INTO vector_queue(seq) SELECT m.seq FROM memories m
+        WHERE m.seq > ? AND NOT EXISTS (SELECT 1 FROM vector_queue q WHERE q.seq = m.seq)`).run(afterRowid);
+    },
+  },
 };

@@ -57,6 +57,8 @@ function succeeded(file: string): void {
   if (full.size) full.delete(file);
 }
 
+const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+
 /**
  * Wraps the write paths of a connection (statement run, exec, transactions) so SQLITE_FULL becomes
  * a StorageFullError and the file's full/ok state is tracked. Reads pass through untouched.
@@ -67,11 +69,14 @@ export function guardWrites(db: Database.Database, file: string): Database.Datab
   db.prepare = ((sql: string) => {
     const stmt = prepare(sql);
     if (stmt.reader) return stmt;
+    // BEGIN/COMMIT (group commit prepares them) can fail on a full disk, but their success says
+    // nothing about space: an empty batch commits even then.
+    const control = TRANSACTION_CONTROL.test(sql);
     const run = stmt.run;
     stmt.run = function guardedRun(this: unknown, ...args: unknown[]) {
       try {
         const r = run.apply(stmt, args as never);
-        succeeded(file);
+        if (!control) succeeded(file);
         return r;
       } catch (err) {
         throw translate(file, err);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { SuiteContext } from '../../runtime/Suite.js';
 import { openDatabase, type SqliteDatabase } from '../../stores/sqlite/openDatabase.js';
+import { GroupCommit } from '../../stores/sqlite/GroupCommit.js';
 import { ActiveLearning } from './ActiveLearning.js';
 import { AdapterEvaluator } from './AdapterEvaluator.js';
 import { readOptions, type SuiteOptions } from './config.js';
@@ -169,6 +170,7 @@ export class LearningServices {
         () => this.resourceManager?.close(),
         () => this.locks.releaseAll(),
         () => this.metrics.close(),
+        () => GroupCommit.for(this.db).flush(),
         () => this.db.close(),
       ];
       for (const s of steps) {

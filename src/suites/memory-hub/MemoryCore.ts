@@ -2,6 +2,7 @@ import type { ErrorReporter } from '../../runtime/ErrorBusPublisher.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { SqliteDatabase } from '../../stores/sqlite/openDatabase.js';
 import type { RedisConnections } from '../../stores/redis/RedisConnections.js';
+import { GroupCommit } from '../../stores/sqlite/GroupCommit.js';
 import { CacheService } from './cache/CacheService.js';
 import { DocumentStore } from './docs/DocumentStore.js';
 import { ExperienceService } from './experience/ExperienceService.js';
@@ -15,6 +16,7 @@ import { MemoryInputError, MemoryStore } from './memory/MemoryStore.js';
 import type { Embedder } from './MemoryHubDeps.js';
 import { HybridSearch } from './search/HybridSearch.js';
 import { VectorSync } from './search/VectorSync.js';
+import { EXACT_MAX_VECTORS } from './search/MemoryVectorIndex.js';
 
 /** The `config:` keys the memory-store half reads (all optional). */
 export interface MemoryCoreOptions {
@@ -29,6 +31,8 @@ export interface MemoryCoreOptions {
   /** Largest batch_add_memories / batch_get_memories list. */
   maxBatch: number;
   minSimilarity: number;
+  /** Largest memory set searched by exact scan; above it the HNSW graph answers. */
+  exactSearchMax: number;
 }
 
 export const DEFAULT_CORE_OPTIONS: MemoryCoreOptions = {
@@ -38,6 +42,7 @@ export const DEFAULT_CORE_OPTIONS: MemoryCoreOptions = {
   maxContentBytes: 256 * 1024,
   maxBatch: 1000,
   minSimilarity: 0.15,
+  exactSearchMax: EXACT_MAX_VECTORS,
 };
 
 /** Errors that mean "the caller asked for something wrong", not "storage failed". */
@@ -75,7 +80,7 @@ export class MemoryCore {
     this.memoryCache = new MemoryCache(redis, log);
     this.store = new MemoryStore(db, this.memoryCache, { maxContentBytes: options.maxContentBytes });
     this.graph = new MemoryGraph(db);
-    this.vectors = new VectorSync(db, embedder, log);
+    this.vectors = new VectorSync(db, embedder, log, options.exactSearchMax);
     this.search = new HybridSearch(db, this.store, embedder, this.vectors, options.minSimilarity, log);
     this.lifecycle = new MemoryLifecycle(db, this.memoryCache);
     this.kv = new KvStore(db, redis, log);
@@ -140,6 +145,7 @@ export class MemoryCore {
         vectors_pending: this.vectors.pending(),
       },
       embedding: this.vectors.status,
+      group_commit: { ...GroupCommit.for(this.db).stats },
       circuit_breaker: this.breaker.snapshot(),
     };
   }
@@ -160,6 +166,8 @@ export class MemoryCore {
       await this.embedder.close?.().catch((err: Error) => this.log.warn({ err: err.message }, 'embedder close failed'));
       await stopped;
       await this.vectors.sync(0).catch(() => undefined);
+      // Saves the vector graph so the next start loads it instead of rebuilding it.
+      this.vectors.close();
     })();
     return this.closing;
   }

@@ -3,6 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Agent, CollisionRule } from '../../runtime/Agent.js';
 import { Suite, type SuiteContext, type SuiteHealth } from '../../runtime/Suite.js';
 import { openDatabase, type SqliteDatabase } from '../../stores/sqlite/openDatabase.js';
+import { GroupCommit } from '../../stores/sqlite/GroupCommit.js';
 import { RedisConnections } from '../../stores/redis/RedisConnections.js';
 import type { NearCacheOptions } from '../../stores/redis/NearCache.js';
 import { CacheManager } from '../../../agents/memory-hub/CacheManager.js';
@@ -54,6 +55,7 @@ export function coreOptionsFromConfig(config: Readonly<Record<string, unknown>>,
     maxContentBytes: positive(memory.max_content_bytes, DEFAULT_CORE_OPTIONS.maxContentBytes, 'memory.max_content_bytes'),
     maxBatch: positive(memory.max_batch, DEFAULT_CORE_OPTIONS.maxBatch, 'memory.max_batch'),
     minSimilarity,
+    exactSearchMax: positive(section(config, 'embedding').exact_search_max, DEFAULT_CORE_OPTIONS.exactSearchMax, 'embedding.exact_search_max'),
   };
 }
 
@@ -110,7 +112,7 @@ export class MemoryHubSuite extends Suite {
         new MemoryClient(this.core),
         new ExperienceTracker(this.core),
         new CacheManager(this.core),
-        new MemoryHubApi(this.core),
+        new MemoryHubApi(this.core, { name: this.ctx.name, port: this.ctx.ports.main, health_port: this.ctx.ports.health }),
       ];
       this.registerGauges();
       this.conversation = createConversationModule(deps);
@@ -150,6 +152,25 @@ export class MemoryHubSuite extends Suite {
       registers,
       collect() {
         this.set(core.vectors.pending());
+      },
+    });
+    const commits = GroupCommit.for(this.db!).stats;
+    new Counter({
+      name: 'memory_hub_commit_batches_total',
+      help: 'SQLite commits of grouped writes (one WAL sync each); compare with memory_hub_grouped_writes_total',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(commits.batches);
+      },
+    });
+    new Counter({
+      name: 'memory_hub_grouped_writes_total',
+      help: 'Writes committed through group commit',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(commits.writes);
       },
     });
     const near = this.redis?.near;
@@ -240,6 +261,8 @@ export class MemoryHubSuite extends Suite {
         // The core closes the embedder between stopping its loops and waiting for them.
         () => (this.core ? this.core.close() : this.embedder?.close?.()),
         () => this.redis?.close(),
+        // A batch still open holds writes whose replies are waiting: commit it, then close.
+        () => this.db && GroupCommit.for(this.db).flush(),
         () => this.db?.open && this.db.close(),
       ];
       for (const step of steps) {

@@ -51,18 +51,19 @@ export const CONTEXT_AGENT = 'ContextManager';
 export const KNOWLEDGE_AGENT = 'KnowledgeBase';
 export const SESSIONS_API_AGENT = 'MemoryHubSessions';
 export const CACHE_AGENT = 'CacheManager';
+export const HUB_API_AGENT = 'MemoryHub';
 
 /**
- * Bare health verbs (no target_agent). Each agent's own health reply stays reachable with
- * target_agent or its legacy port. Without a target the answer is CacheManager's object: the
- * BaseAgent health fields plus Redis state ("ok"/"degraded"), i.e. the superset §5.3 asks for,
- * and the one agent whose health verbs were live on its legacy main socket alongside UMRA.
+ * Bare health verbs (no target_agent) get the hub's own answer (agent "MemoryHub"): the BaseAgent
+ * health fields plus Redis state, i.e. the superset §5.3 asks for, with the hub's name and ports.
+ * (Until issue 19 CacheManager answered them, so a newcomer's ping named CacheManager on 7102.)
+ * Each agent's own health reply stays reachable with target_agent or its legacy port.
  */
 const healthRule = (action: string): CollisionRule => ({
   action,
   pick: () => undefined,
-  fallback: CACHE_AGENT,
-  rule: `${action} without target_agent → CacheManager's health object (BaseAgent fields + redis_available, status ok/degraded); with target_agent → that agent's own legacy health reply.`,
+  fallback: HUB_API_AGENT,
+  rule: `${action} without target_agent → MemoryHub's health object (BaseAgent fields + redis_available, status ok/degraded, name "MemoryHub", its main and health ports); with target_agent → that agent's own legacy health reply.`,
 });
 
 export const memoryHubCollisions: CollisionRule[] = [

@@ -1,13 +1,13 @@
-import {
-  LlamaCompletion,
+import type {
   LlamaGrammar,
-  type Llama,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaEmbeddingContext,
-  type LlamaModel,
-  type Token,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaEmbeddingContext,
+  LlamaModel,
+  Token,
 } from 'node-llama-cpp';
+import { nodeLlamaCpp } from './nodeLlamaCpp.js';
 import { ModelError, errorText } from './ModelError.js';
 import type { ModelSpec } from './suiteConfig.js';
 
@@ -198,6 +198,7 @@ export class LoadedModel {
    */
   async complete(lease: SequenceLease, input: Token[], opts: CompletionOptions): Promise<CompletionResult> {
     const started = Date.now();
+    const { LlamaCompletion, LlamaGrammar } = await nodeLlamaCpp();
     let grammar: LlamaGrammar | undefined;
     try {
       if (opts.jsonSchema) grammar = await this.llama.createGrammarForJsonSchema(opts.jsonSchema as never);
@@ -226,10 +227,14 @@ export class LoadedModel {
         },
         onTextChunk: opts.onText,
       });
+      // onToken misses tokens node-llama-cpp held back because their text ended inside a UTF-8
+      // sequence (released only if valid text follows, which may never happen). Every sampled
+      // token but the last is in the sequence's KV state, so that gives the true count.
+      const sampled = lease.sequence.contextTokens.length - effective.length + 1;
       return {
         text: res.response,
         promptTokens: input.length,
-        generatedTokens: generated.length,
+        generatedTokens: Math.max(generated.length, sampled),
         stopReason: res.metadata.stopReason,
         // The exact tokens produced (re-tokenizing the text would not match what the KV cache holds).
         historyTokens: [...input, ...generated],

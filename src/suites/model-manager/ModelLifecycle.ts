@@ -77,12 +77,16 @@ export class ModelLifecycle {
     return s;
   }
 
+  /** Whether llama.cpp is initialised (device figures can be read without initialising it). */
+  get llamaLoaded(): boolean {
+    return this.o.runtime.loaded;
+  }
+
   /** Budget in MiB: fixed, or the measured total of the budgeted device × fraction. */
   async capacityMb(): Promise<{ device: 'gpu' | 'cpu'; mb: number }> {
     if (this.capacityCache) return this.capacityCache;
     const mem = await this.o.runtime.memoryState();
-    const mb = this.o.budget.mb ?? Math.floor(mem.totalMb * this.o.budget.fraction);
-    this.capacityCache = { device: mem.device, mb };
+    this.capacityCache = { device: mem.device, mb: budgetMb(this.o.budget, mem) };
     return this.capacityCache;
   }
 
@@ -256,4 +260,9 @@ export class ModelLifecycle {
       }
     });
   }
+}
+
+/** The suite's budget in MiB: the fixed `mb`, else `fraction` of the measured device. */
+export function budgetMb(budget: { mb?: number; fraction: number }, mem: MemoryState): number {
+  return budget.mb ?? Math.floor(mem.totalMb * budget.fraction);
 }

@@ -15,8 +15,9 @@ import { ConversationStore } from './ConversationStore.js';
 import { EvaluationStore } from './EvaluationStore.js';
 import { Evaluator } from './Evaluator.js';
 import { GenerationService } from './GenerationService.js';
-import { LlamaRuntime } from './LlamaRuntime.js';
-import { ModelLifecycle } from './ModelLifecycle.js';
+import type { Llama } from 'node-llama-cpp';
+import { LlamaRuntime, memoryStateOf } from './LlamaRuntime.js';
+import { budgetMb, ModelLifecycle } from './ModelLifecycle.js';
 import { errorText } from './ModelError.js';
 import { ModelRegistrations } from './ModelRegistrations.js';
 import { ModelRegistry } from './ModelRegistry.js';
@@ -50,7 +51,17 @@ export class ModelManagerSuite extends Suite {
     super(ctx);
     this.resolved = resolveConfig(ctx.config, cpus().length);
     const { config } = this.resolved;
-    this.runtime = new LlamaRuntime(config.gpu, ctx.log);
+    // llama.cpp is initialised on first use (a model load, a metadata read), not at start.
+    this.runtime = new LlamaRuntime(config.gpu, ctx.log, {
+      onReady: async (llama) => {
+        this.llamaError = undefined;
+        await this.recordCapacity(llama);
+      },
+      onError: (err) => {
+        this.llamaError = errorText(err);
+        this.ctx.errors.report({ error_type: 'llama_init_error', message: this.llamaError, severity: 'critical' });
+      },
+    });
     this.locks = new GpuLockDirectory(config.gpu_lock.dir ? resolve(config.gpu_lock.dir) : defaultGpuLockDir(ctx.dataDir));
     if (config.resource_manager.endpoint) {
       this.rm = new ResourceManagerClient(config.resource_manager.endpoint, config.resource_manager.timeout_ms, 'ModelManagerSuite');
@@ -144,14 +155,8 @@ export class ModelManagerSuite extends Suite {
       startedAt: this.startedAt,
       errors: this.ctx.errors,
     };
-    try {
-      await this.runtime.llama();
-      await this.recordCapacity(lifecycle);
-    } catch (err) {
-      // Keep serving registry/evaluation actions; loads will answer with the reason.
-      this.llamaError = errorText(err);
-      this.ctx.errors.report({ error_type: 'llama_init_error', message: this.llamaError, severity: 'critical' });
-    }
+    // Failures are reported by the runtime's onError; loads answer with the reason.
+    if (config.llama_init === 'start') await this.runtime.llama().catch(() => undefined);
     this.every(config.idle_check_interval_ms, async () => {
       await lifecycle.unloadIdle();
       conversations.expire();
@@ -162,16 +167,18 @@ export class ModelManagerSuite extends Suite {
     });
   }
 
-  /** Leaves the measured device size in the shared lock folder for AdaptiveLearningSuite (gpuCapacityRecord.ts). */
-  private async recordCapacity(lifecycle: ModelLifecycle): Promise<void> {
+  /**
+   * Leaves the measured device size in the shared lock folder for AdaptiveLearningSuite
+   * (gpuCapacityRecord.ts); runs once llama.cpp is initialised.
+   */
+  private async recordCapacity(llama: Llama): Promise<void> {
     try {
-      const mem = await lifecycle.memoryState();
-      const cap = await lifecycle.capacityMb();
+      const mem = await memoryStateOf(llama);
       writeGpuCapacityRecord(this.locks.dir, {
         device: mem.device,
         backend: mem.backend,
         total_mb: mem.totalMb,
-        budget_mb: cap.mb,
+        budget_mb: budgetMb(this.resolved.config.budget, mem),
         probed: this.resolved.config.gpu !== false,
       });
     } catch (err) {
@@ -215,7 +222,9 @@ export class ModelManagerSuite extends Suite {
   override async health(): Promise<SuiteHealth> {
     const s = this.svc;
     if (!s) return { status: 'initializing' };
-    const cap = await s.lifecycle.capacityMb().catch(() => undefined);
+    // Device figures only once llama.cpp is up: a health probe never pays for initialising it.
+    const llamaUp = s.lifecycle.llamaLoaded;
+    const cap = llamaUp ? await s.lifecycle.capacityMb().catch(() => undefined) : undefined;
     const used = s.lifecycle.usedMb();
     let dbOk = true;
     let counts = { perf_count: -1, eval_count: -1 };
@@ -224,10 +233,11 @@ export class ModelManagerSuite extends Suite {
     } catch {
       dbOk = false;
     }
-    const mem = await s.lifecycle.memoryState().catch(() => undefined);
+    const mem = llamaUp ? await s.lifecycle.memoryState().catch(() => undefined) : undefined;
     return {
       status: this.llamaError || !dbOk ? 'degraded' : 'ok',
       llama_cpp_available: !this.llamaError,
+      llama_cpp_loaded: llamaUp,
       ...(this.llamaError ? { llama_error: this.llamaError } : {}),
       models_loaded: s.lifecycle.loadedIds().length,
       loaded_models: s.lifecycle.loadedIds(),

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
+import type { GgufInsights, Llama, readGgufFileInfo } from 'node-llama-cpp';
+import { nodeLlamaCpp } from './nodeLlamaCpp.js';
 import { ModelError, errorText } from './ModelError.js';
 import { ggmlTensorBytes } from '../../gguf/ggufTypes.js';
 import type { ModelSpec } from './suiteConfig.js';
@@ -139,6 +140,7 @@ export class ModelRegistry {
   }
 
   private async readMetadata(spec: ModelSpec, size: number): Promise<ModelMetadata> {
+    const { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo } = await nodeLlamaCpp();
     let info;
     try {
       info = await readGgufFileInfo(spec.path, { logWarnings: false, sourceType: 'filesystem' });

@@ -22,7 +22,8 @@ export function registerModelMetrics(registry: Registry, lifecycle: ModelLifecyc
     labelNames: ['kind'],
     registers: [registry],
     async collect() {
-      const cap = await lifecycle.capacityMb().catch(() => undefined);
+      // A scrape never initialises llama.cpp just to report its budget.
+      const cap = lifecycle.llamaLoaded ? await lifecycle.capacityMb().catch(() => undefined) : undefined;
       if (cap) this.set({ kind: 'total' }, cap.mb);
       this.set({ kind: 'used' }, lifecycle.usedMb());
     },

@@ -48,6 +48,11 @@ const modelEntrySchema = z
 export type RawModelEntry = z.infer<typeof modelEntrySchema>;
 
 export const modelManagerConfigSchema = z.object({
+  /**
+   * When node-llama-cpp is imported and llama.cpp initialised: 'first_use' (default: the first
+   * model load or metadata read pays about a second, start-up does not) or 'start' (during start).
+   */
+  llama_init: z.enum(['first_use', 'start']).default('first_use'),
   /** 'auto' picks CUDA/Vulkan/Metal when present; false forces the CPU backend. */
   gpu: z.union([z.literal('auto'), z.literal(false), z.literal('cuda'), z.literal('vulkan'), z.literal('metal')]).default('auto'),
   models: z.array(modelEntrySchema).optional(),

@@ -51,7 +51,7 @@ export class SharedGpuLocks implements GpuLocks {
   constructor(
     private readonly baseDir: string,
     private readonly claim: { vramMb: number; capacityMb?: number; mode?: GpuClaimMode },
-    private readonly gpuPresent: () => boolean = hostHasGpu,
+    private readonly gpuPresentOnHost: () => boolean = hostHasGpu,
   ) {}
 
   private dirFor(gpu: string): GpuLockDirectory {
@@ -72,8 +72,19 @@ export class SharedGpuLocks implements GpuLocks {
     if (rec?.device === 'gpu') return { claim: true, capacityMb: Math.floor(rec.total_mb), source: 'model-manager-record' };
     if (mode === 'always') return { claim: true, source: 'exclusive' };
     // ModelManagerSuite looked for a GPU and found none, or this host has no GPU driver: nothing to share.
-    if ((rec?.device === 'cpu' && rec.probed) || !this.gpuPresent()) return { claim: false, source: 'no-gpu' };
+    if ((rec?.device === 'cpu' && rec.probed) || !this.gpuPresentOnHost()) return { claim: false, source: 'no-gpu' };
     return { claim: true, source: 'exclusive' };
+  }
+
+  /**
+   * Whether this host has a GPU at all: ModelManagerSuite's measurement when it made one, else the
+   * presence of a GPU driver. training.status reports it, so a CPU-only host does not list GPU "0".
+   */
+  gpuPresent(): boolean {
+    const rec = readGpuCapacityRecord(this.baseDir);
+    if (rec?.device === 'gpu') return true;
+    if (rec?.device === 'cpu' && rec.probed) return false;
+    return this.gpuPresentOnHost();
   }
 
   async tryAcquire(gpu: string, owner: string): Promise<GpuLease | undefined> {

@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
+import { GroupCommit } from '../../../stores/sqlite/GroupCommit.js';
 import { localIso } from '../timeFormat.js';
 
 export type StoCycleStatus = 'pending' | 'running' | 'completed' | 'failed' | 'paused' | 'cancelled';
@@ -61,12 +62,12 @@ export class CycleStore {
     let sec = Math.floor(Date.now() / 1000);
     while (exists.get(`cycle_${sec}_${agentId}`)) sec++;
     const id = `cycle_${sec}_${agentId}`;
-    this.db.transaction(() => {
+    GroupCommit.for(this.db).run(() => {
       const { s } = this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM sto_training_cycles').get() as { s: number };
       this.db
         .prepare(`INSERT INTO sto_training_cycles (id, agent_id, config, status, priority, resources, seq) VALUES (?, ?, ?, 'pending', ?, ?, ?)`)
         .run(id, agentId, JSON.stringify(config), priority, JSON.stringify(resources), s);
-    })();
+    });
     return this.getSto(id)!;
   }
 

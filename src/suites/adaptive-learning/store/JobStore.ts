@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
+import { GroupCommit } from '../../../stores/sqlite/GroupCommit.js';
 import { localIso } from '../timeFormat.js';
 import type { TrainingSpec } from '../trainers/Trainer.js';
 
@@ -90,13 +91,14 @@ export class JobStore {
 
   create(j: NewJob): Job {
     const id = this.newId(j.modelId);
-    this.db
+    // Concurrent creates share one commit (GroupCommit); the reply waits for it.
+    GroupCommit.for(this.db).run(() => this.db
       .prepare(
         `INSERT INTO tuning_jobs (id, model_id, config, status, artifacts, priority, gpu, trainer, spec, source, updated_at, created_at)
          VALUES (?, ?, ?, 'pending', '{}', ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(id, j.modelId, JSON.stringify(j.config ?? null), j.priority ?? 1, j.gpu ?? null, j.trainer ?? null,
-        j.spec ? JSON.stringify(j.spec) : null, j.source ?? null, localIso(), localIso());
+        j.spec ? JSON.stringify(j.spec) : null, j.source ?? null, localIso(), localIso()));
     return this.get(id)!;
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
+import { GroupCommit } from '../../../stores/sqlite/GroupCommit.js';
 import type { MemoryCache } from './MemoryCache.js';
 import {
   describeZodIssues,
@@ -34,11 +35,13 @@ const SORTABLE = new Set(['created_at', 'last_accessed_at', 'importance', 'acces
 /**
  * Durable memory records in SQLite (the truth) with the Redis `mem:` copy kept coherent.
  * better-sqlite3 is synchronous, so each method is one atomic step that no other request can
- * interleave with; multi-row writes run in one transaction (all or nothing).
+ * interleave with; multi-row writes run in one transaction (all or nothing). Writes go through
+ * group commit: concurrent requests share one COMMIT, and their replies wait for it.
  */
 export class MemoryStore {
   private readonly schema;
   private readonly stmt;
+  private readonly commits: GroupCommit;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -46,6 +49,7 @@ export class MemoryStore {
     readonly limits: EntryLimits,
   ) {
     this.schema = memoryInputSchema(limits);
+    this.commits = GroupCommit.for(db);
     this.stmt = {
       upsert: db.prepare(`INSERT INTO memories (memory_id, content, memory_type, memory_tier, importance, access_count,
           last_accessed_at, created_at, expires_at, metadata, tags, relationships, parent_id, updated_at, decayed_at)
@@ -99,9 +103,11 @@ export class MemoryStore {
 
   /** Adds (or, for an existing memory_id, replaces) one memory. Returns its id. */
   add(input: unknown, opts: AddOptions = {}): string {
-    const row = this.toRow(this.validate(input), opts, nowSeconds());
-    this.stmt.upsert.run(row);
-    this.cache?.invalidate([row.memory_id as string]);
+    const valid = this.validate(input);
+    const row = this.toRow(valid, opts, nowSeconds());
+    this.commits.run(() => this.stmt.upsert.run(row));
+    // A freshly generated id has no cached copy to drop.
+    if (valid.memory_id !== undefined) this.cache?.invalidate([row.memory_id as string]);
     return row.memory_id as string;
   }
 
@@ -110,18 +116,21 @@ export class MemoryStore {
     const now = nowSeconds();
     const rows: Record<string, unknown>[] = [];
     const skipped: Array<{ index: number; reason: string }> = [];
+    const clientIds: string[] = [];
     items.forEach((item, index) => {
       try {
-        rows.push(this.toRow(this.validate(item), opts, now));
+        const valid = this.validate(item);
+        if (valid.memory_id !== undefined) clientIds.push(valid.memory_id);
+        rows.push(this.toRow(valid, opts, now));
       } catch (err) {
         skipped.push({ index, reason: (err as Error).message });
       }
     });
-    this.db.transaction(() => {
+    this.commits.run(() => {
       for (const r of rows) this.stmt.upsert.run(r);
-    })();
+    });
     const ids = rows.map((r) => r.memory_id as string);
-    this.cache?.invalidate(ids);
+    this.cache?.invalidate(clientIds);
     return { ids, skipped };
   }
 
@@ -137,7 +146,7 @@ export class MemoryStore {
 
   /** Reads one memory, counting the access (access_count+1, last_accessed_at=now) in the same statement. */
   get(id: string): MemoryEntry | undefined {
-    const row = this.stmt.touch.get(nowSeconds(), id) as MemoryRow | undefined;
+    const row = this.commits.run(() => this.stmt.touch.get(nowSeconds(), id)) as MemoryRow | undefined;
     if (!row) return undefined;
     const entry = rowToEntry(row);
     this.cache?.put([entry]);
@@ -147,14 +156,14 @@ export class MemoryStore {
   /** Reads many in one transaction, skipping unknown ids, counting each access. Order follows `ids`. */
   getMany(ids: string[]): MemoryEntry[] {
     const now = nowSeconds();
-    const out = this.db.transaction(() => {
+    const out = this.commits.run(() => {
       const found: MemoryEntry[] = [];
       for (const id of ids) {
         const row = this.stmt.touch.get(now, id) as MemoryRow | undefined;
         if (row) found.push(rowToEntry(row));
       }
       return found;
-    })();
+    });
     this.cache?.put(out);
     return out;
   }
@@ -183,7 +192,7 @@ export class MemoryStore {
     const now = nowSeconds();
     const row = this.toRow({ ...input, memory_id: id }, {}, now);
     row.decayed_at = current.decayed_at;
-    this.stmt.upsert.run(row);
+    this.commits.run(() => this.stmt.upsert.run(row));
     this.cache?.invalidate([id]);
     return true;
   }
@@ -195,7 +204,7 @@ export class MemoryStore {
    * Returns the deleted ids, or undefined when the memory does not exist.
    */
   delete(id: string, cascade: boolean): string[] | undefined {
-    const deleted = this.db.transaction(() => {
+    const deleted = this.commits.run(() => {
       if (!this.exists(id)) return undefined;
       const ids = [id];
       if (cascade) {
@@ -211,7 +220,7 @@ export class MemoryStore {
       }
       for (const m of ids) this.stmt.deleteOne.run(m);
       return ids;
-    })();
+    });
     if (deleted) this.cache?.invalidate(deleted);
     return deleted;
   }
@@ -219,7 +228,7 @@ export class MemoryStore {
   /** new = min(old × factor, 1.0); last_accessed_at = now. Undefined when absent. */
   reinforce(id: string, factor: number): number | undefined {
     const now = nowSeconds();
-    const value = this.stmt.reinforce.get(factor, now, now, id) as number | undefined;
+    const value = this.commits.run(() => this.stmt.reinforce.get(factor, now, now, id)) as number | undefined;
     if (value !== undefined) this.cache?.invalidate([id]);
     return value;
   }

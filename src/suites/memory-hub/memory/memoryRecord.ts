@@ -75,13 +75,14 @@ const laxNumber = z.union([
     .string()
     .trim()
     .regex(/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/, 'expected a number')
+    .meta({ title: 'numeric string' })
     .transform(Number),
 ]);
 const finite = laxNumber.refine((n) => Number.isFinite(n), 'expected a finite number');
 /** Epoch seconds, or an ISO-8601 string (ExperienceTracker and new clients send ISO). */
 const timestamp = z.union([
   finite,
-  z.string().transform((s, ctx) => {
+  z.string().meta({ title: 'ISO-8601 string' }).transform((s, ctx) => {
     const ms = Date.parse(s);
     if (Number.isNaN(ms)) {
       ctx.addIssue({ code: 'custom', message: 'expected epoch seconds or an ISO-8601 date' });

@@ -1,0 +1,121 @@
+import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
+import { AnnIndex } from './AnnIndex.js';
+import { VectorIndex, type VectorHit } from './VectorIndex.js';
+
+/**
+ * Up to this many vectors a search is an exact scan (VectorIndex: int8 SIMD pass + float re-score:
+ * about 2 ms at 10k, linear in the count); above it the HNSW graph answers. On the bench's
+ * 256-dim vectors the graph was not faster than the scan at 100k (8 ms p50, recall 0.92 with a
+ * build beam of 64), so the line sits above that. The graph is built in the background
+ * when the set first grows past the line (below it, a graph insert per embedded memory would cost
+ * more than every exact search) and kept from then on; the exact index is dropped once the graph
+ * is ready (a million float32 vectors would take a gigabyte) and rebuilt from SQLite when the set
+ * shrinks below half of the line.
+ */
+export const EXACT_MAX_VECTORS = 150_000;
+/** Graph candidates re-scored exactly per result wanted (at least ANN_MIN_CANDIDATES). */
+const CANDIDATES_PER_RESULT = 4;
+const ANN_MIN_CANDIDATES = 40;
+/** A filter this selective is answered by scoring its rows exactly (vectors read from SQLite). */
+const FILTER_EXACT_MAX = 8192;
+const ANN_MAX_CANDIDATES = 4096;
+
+/**
+ * The memory vectors MemoryHub searches: exact for small sets, HNSW (AnnIndex) for large ones,
+ * with every result's similarity computed exactly from the stored float32 vector. Vectors must be
+ * L2-normalised (the dot product is the cosine).
+ */
+export class MemoryVectorIndex {
+  readonly ann: AnnIndex;
+  /** Present while the set is small, and while the graph is being rebuilt. */
+  private flat?: VectorIndex;
+  /** The graph holds every vector (false while it is rebuilt in the background). */
+  annReady = false;
+  /** A rebuild is filling the graph: changes go to it as they happen, so it needs no catch-up. */
+  annBuilding = false;
+  private readonly readVectors;
+
+  constructor(
+    db: SqliteDatabase,
+    readonly dims: number,
+    embedder: string,
+    /** Largest set searched exactly (config `embedding.exact_search_max`). */
+    readonly exactMax = EXACT_MAX_VECTORS,
+  ) {
+    this.ann = new AnnIndex(dims);
+    this.flat = new VectorIndex(dims);
+    const stmt = db.prepare(`SELECT seq, vector FROM memory_vectors
+      WHERE seq IN (SELECT value FROM json_each(?)) AND embedder = ? AND dims = ?`);
+    this.readVectors = (seqs: number[]) =>
+      (stmt.all(JSON.stringify(seqs), embedder, dims) as Array<{ seq: number; vector: Buffer }>).map((r) => ({ seq: r.seq, vector: blobToVector(r.vector) }));
+  }
+
+  /** Vectors searchable now. */
+  get count(): number {
+    return this.annReady ? this.ann.count : (this.flat?.count ?? 0);
+  }
+
+  /** Which structure answers an unfiltered search at this size. */
+  get mode(): 'exact' | 'hnsw' {
+    return this.flat && (!this.annReady || this.flat.count <= this.exactMax) ? 'exact' : 'hnsw';
+  }
+
+  get hasExact(): boolean {
+    return this.flat !== undefined;
+  }
+
+  /** Loads the exact index (at start, for a rebuild, or when the set shrank). */
+  fillExact(rows: Iterable<{ seq: number; vector: Float32Array }>): void {
+    this.flat ??= new VectorIndex(this.dims);
+    for (const r of rows) this.flat.upsert(r.seq, r.vector);
+  }
+
+  dropExact(): void {
+    this.flat = undefined;
+  }
+
+  /** The graph is only updated once it exists (built, or being built). */
+  upsertMany(items: Array<{ seq: number; vector: Float32Array }>): void {
+    for (const { seq, vector } of items) this.flat?.upsert(seq, vector);
+    if (this.annReady || this.annBuilding) this.ann.upsertMany(items);
+  }
+
+  remove(seq: number): void {
+    this.flat?.remove(seq);
+    if (this.annReady || this.annBuilding) this.ann.remove(seq);
+  }
+
+  /** Top-k by cosine at or above `minSimilarity`; `only` restricts the result to those seqs. */
+  search(query: Float32Array, k: number, minSimilarity = -1, only?: Set<number>): VectorHit[] {
+    if (k <= 0) return [];
+    if (this.mode === 'exact') return this.flat!.search(query, k, minSimilarity, only);
+    if (only && only.size <= FILTER_EXACT_MAX) return this.rescore(query, [...only], k, minSimilarity);
+    // The graph knows nothing of filters: ask for more candidates the more selective the filter.
+    const widen = only ? Math.ceil(this.ann.count / Math.max(1, only.size)) : 1;
+    const wanted = Math.min(ANN_MAX_CANDIDATES, Math.max(ANN_MIN_CANDIDATES, CANDIDATES_PER_RESULT * k) * widen);
+    let seqs = this.ann.candidates(query, wanted);
+    if (only) seqs = seqs.filter((s) => only.has(s));
+    const hits = this.rescore(query, seqs, k, minSimilarity);
+    // Too few passed the filter: score the filtered rows themselves (slow but exact).
+    if (only && hits.length < k) return this.rescore(query, [...only], k, minSimilarity);
+    return hits;
+  }
+
+  /** Exact cosine of the given seqs from their stored float32 vectors; best k above the floor. */
+  private rescore(query: Float32Array, seqs: number[], k: number, minSimilarity: number): VectorHit[] {
+    const hits: VectorHit[] = [];
+    for (let i = 0; i < seqs.length; i += 4096) {
+      for (const { seq, vector } of this.readVectors(seqs.slice(i, i + 4096))) {
+        let s = 0;
+        for (let j = 0; j < vector.length; j++) s += query[j]! * vector[j]!;
+        if (s >= minSimilarity) hits.push({ seq, similarity: s });
+      }
+    }
+    return hits.sort((a, b) => b.similarity - a.similarity).slice(0, k);
+  }
+}
+
+/** A memory_vectors BLOB as a Float32Array (copied: SQLite's buffer is not aligned for floats). */
+export function blobToVector(b: Buffer): Float32Array {
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
