@@ -178,7 +178,9 @@ export class SuiteProcess {
     const tail = lastLogLine(this.opts.logFile);
     this.opts.log.warn({ suite: this.name, code, signal, crashes: this.crashTimes.length }, 'suite process ended');
     if (code === EXIT_REFUSED_DATA) {
-      const why = lastLogLine(this.opts.logFile, 1000)?.replace(/^agent-suites: /, '');
+      // The suite's own one-line reason; its JSON log record of the same failure may be written
+      // after it (the logger flushes on exit), so the last line is not enough.
+      const why = lastLogLine(this.opts.logFile, 1000, (l) => l.startsWith('agent-suites: '))?.replace(/^agent-suites: /, '');
       this.set({ state: 'failed', pid: null, lastExit, reason: `refused to start: ${why ?? 'its data cannot be used (see the log)'}; not restarted` });
       this.opts.log.error({ suite: this.name, reason: this.status.reason }, 'suite refused its data; not restarting it');
       this.settle();
@@ -269,12 +271,12 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-/** Last non-empty line of a suite log (for the failure reason), at most `max` characters. */
-function lastLogLine(file: string, max = 200): string | undefined {
+/** Last non-empty line of a suite log (that `want` accepts) for the failure reason, at most `max` characters. */
+function lastLogLine(file: string, max = 200, want: (line: string) => boolean = () => true): string | undefined {
   try {
     const size = statSync(file).size;
     const buf = readFileSync(file).subarray(Math.max(0, size - 4096)).toString('utf8');
-    const line = buf.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- launcher:')).pop();
+    const line = buf.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('--- launcher:') && want(l)).pop();
     return line?.slice(0, max);
   } catch {
     return undefined;

@@ -144,7 +144,7 @@ launcher: { restart: { max_restarts: 5, initial_backoff_ms: 100 }, registration:
     assert.is(s.state, 'failed');
     assert.is(s.restarts, 0, 'not restarted');
     assert.is(s.lastExit?.code, 78);
-    assert.match(s.reason!, /^refused to start: Database .*memory_hub\.db is damaged \(truncated/);
+    assert.match(s.reason!, /^refused to start: Database .*memory_hub\.db is damaged \(truncated/, `reason: ${s.reason}`);
     assert.match(s.reason!, /migrate rollback/);
     assert.is(readFileSync(file).length, 4096 * 3);
   } finally {

@@ -10,30 +10,8 @@
  * of two such products still fits (2·16129 < 32767), so the low and high halves are added in
  * i16 before widening to i32.
  */
+import { sleb, uleb } from '../../../util/wasm/assembler.js';
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-/** Signed LEB128 (i32.const immediates). */
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const str = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
 
