@@ -39,7 +39,7 @@ function matrix(arena: SharedArena, type: GgmlType, cols: number, rows: number):
 for (const threads of [1, 2]) {
   test(`frozen products on ${threads} thread(s): forward (with llama.cpp's input rounding) and backward`, async () => {
     const arena = new SharedArena(32 << 20);
-    const engine = new MatmulEngine(arena, threads, 96, 96);
+    const engine = new MatmulEngine(arena, threads, 96);
     await engine.ready;
     try {
       for (const [type, cols, rows, T] of [[GgmlType.F32, 24, 13, 5], [GgmlType.Q8_0, 64, 40, 37], [GgmlType.Q4_K, 512, 72, 70], [GgmlType.Q6_K, 256, 300, 9], [GgmlType.Q4_1, 96, 33, 41]] as const) {
@@ -69,7 +69,7 @@ for (const threads of [1, 2]) {
 
 test('input preparation on the threads equals the single-thread path, and leaves x as it was', async () => {
   const arena = new SharedArena(8 << 20);
-  const engine = new MatmulEngine(arena, 2, 128, 128);
+  const engine = new MatmulEngine(arena, 2, 128);
   await engine.ready;
   try {
     const T = 70, cols = 256;
@@ -91,7 +91,7 @@ test('input preparation on the threads equals the single-thread path, and leaves
 
 test('causal attention with grouped heads: forward and backward equal a reference', async () => {
   const arena = new SharedArena(8 << 20);
-  const engine = new MatmulEngine(arena, 2, 64, 64);
+  const engine = new MatmulEngine(arena, 2, 64);
   await engine.ready;
   try {
     const T = 19, H = 4, Hkv = 2, D = 8, E = H * D, Ekv = Hkv * D, scale = 0.3;

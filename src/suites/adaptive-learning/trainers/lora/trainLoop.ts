@@ -89,7 +89,7 @@ function windowOrder(n: number, seed: number): (k: number) => number {
 
 export async function runTraining(job: TrainJob, hooks: TrainHooks = {}): Promise<LoraResult> {
   const o = job.opts;
-  const { weights, engine, dispose } = await openModelForTraining(o.modelPath, o.threads, o.batchSize * o.seqLen, o.seqLen);
+  const { weights, engine, dispose } = await openModelForTraining(o.modelPath, o.threads, o.seqLen);
   try {
     return await trainOn(job, weights, engine, hooks);
   } finally {

@@ -7,7 +7,7 @@
 // other work on the machine simply takes fewer of them.
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { gemmModuleBytes, type GemmFn } from './gemmModule.js';
+import { gemmKernels, gemmModuleBytes, type GemmKernels } from './gemmModule.js';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
 import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, TILE_FLOATS, runItem } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
@@ -52,7 +52,7 @@ export class MatmulEngine {
   readonly arena: SharedArena;
   readonly threads: number;
   readonly fusedMultiplyAdd: boolean;
-  private readonly gemm: GemmFn;
+  private readonly kernels: GemmKernels;
   private readonly ctl: Int32Array;
   private readonly views: MemoryViews;
   private readonly workers: Worker[] = [];
@@ -64,21 +64,19 @@ export class MatmulEngine {
   readonly ready: Promise<void>;
 
   /**
-   * `threads` ≥ 1 counts the calling thread; threads − 1 helpers are started. `maxTokens` bounds
-   * the rows of one product (all sequences of a batch), `maxSequence` one attention call; both
-   * size each thread's scratch.
+   * `threads` ≥ 1 counts the calling thread; threads − 1 helpers are started. `maxSequence` bounds
+   * one attention call (it sizes each thread's scratch).
    */
-  constructor(arena: SharedArena, threads: number, readonly maxTokens = 512, readonly maxSequence = maxTokens) {
+  constructor(arena: SharedArena, threads: number, readonly maxSequence = 512) {
     this.arena = arena;
     this.threads = Math.max(1, Math.floor(threads));
     const { module, fused } = gemmModule();
     this.fusedMultiplyAdd = fused;
-    this.gemm = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports.gemm as GemmFn;
+    this.kernels = gemmKernels(module, arena.memory);
     const ctlPtr = arena.alloc(Ctl.Size * 4);
     this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size);
-    // A forward tile (≤ TILE_FLOATS) plus its yᵀ result (≤ 128 rows × maxTokens), or one head's
-    // attention work (heads of up to 256 values).
-    this.scratchFloats = Math.max(TILE_FLOATS + 128 * maxTokens, attentionScratchFloats(maxSequence, 256));
+    // A tile of W (≤ TILE_FLOATS), or one head's attention work (heads of up to 256 values).
+    this.scratchFloats = Math.max(TILE_FLOATS, attentionScratchFloats(maxSequence, 256));
     this.scratch = arena.alloc(this.threads * this.scratchFloats * 4);
     this.views = new MemoryViews(arena.memory);
     const started: Promise<void>[] = [];
@@ -129,7 +127,6 @@ export class MatmulEngine {
   /** out[T×W.rows] = x·Wᵀ (x given by transposeInput). `out` has row stride W.rows. */
   forward(w: QuantMatrix, x: Transposed, out: Float32Array): void {
     if (x.cols !== w.cols) throw new Error(`${w.name}: input has ${x.cols} columns, the matrix ${w.cols}`);
-    if (x.rows > this.maxTokens) throw new Error(`${x.rows} tokens is more than the ${this.maxTokens} this engine was sized for`);
     const tile = forwardTile(w.cols);
     this.run(Op.Forward, w, { ptr: x.ptr, rows: x.rows, cols: x.cols, blockStride: 0 }, out, w.rows * 4, Math.ceil(w.rows / tile), { tile });
   }
@@ -192,7 +189,7 @@ export class MatmulEngine {
       Atomics.notify(ctl, Ctl.Generation);
     }
     for (let item = Atomics.add(ctl, Ctl.NextItem, 1); item < items; item = Atomics.add(ctl, Ctl.NextItem, 1)) {
-      runItem(ctl, item, 0, views, this.gemm);
+      runItem(ctl, item, 0, views, this.kernels);
     }
     if (helpers > 0 && items > 1) {
       // This thread cannot see worker events while it waits, so a thread that died mid-task

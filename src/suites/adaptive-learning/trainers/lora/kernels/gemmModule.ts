@@ -3,6 +3,7 @@
  * memory, so every worker thread can run it on its own part of the same tensors.
  *
  *   gemm(ap, aBlockStride, b, ldb, c, ldc, m, n, k, accumulate)
+ *   gemmT(…same…): stores C transposed (element (i, j) at c + j·ldc + 4·i)
  *
  * - A (m×k) is *packed*: rows in blocks of four, each block k groups of the four rows' values
  *   (16 bytes per k); block i starts at ap + i·aBlockStride. Missing rows of the last block are
@@ -28,6 +29,8 @@ interface GemmLocals {
   ap: number; aBlockStride: number; b: number; ldb: number; c: number; ldc: number;
   m: number; n: number; k: number; acc: number;
   j: number; mb: number; rows: number; p: number; q: number; kk: number; cpos: number; apBlock: number;
+  /** Generation-time: C is stored transposed (element (i, j) at c + j·ldc + 4·i). */
+  tc: boolean;
 }
 
 /** rows = min(4, m - mb): rows of the current block that exist. */
@@ -42,8 +45,10 @@ function emitRows(c: Code, L: GemmLocals): void {
  * store of row r of the block at cpos; rows past m are not stored.
  */
 function emitBlockLoop(c: Code, L: GemmLocals, kernel: () => void, store: (r: number) => void): void {
-  c.i32(0).set(L.mb).get(L.ap).set(L.apBlock)
-    .get(L.c).get(L.j).i32(2).i32Shl().i32Add().set(L.cpos);
+  c.i32(0).set(L.mb).get(L.ap).set(L.apBlock).get(L.c);
+  if (L.tc) c.get(L.j).get(L.ldc).i32Mul();
+  else c.get(L.j).i32(2).i32Shl();
+  c.i32Add().set(L.cpos);
   c.block().loop();
   c.get(L.mb).get(L.m).i32GeS().brIf(1);
   c.get(L.apBlock).set(L.p)
@@ -54,11 +59,13 @@ function emitBlockLoop(c: Code, L: GemmLocals, kernel: () => void, store: (r: nu
   for (let r = 0; r < 4; r++) {
     if (r > 0) c.get(L.rows).i32(r).i32GtS().if();
     store(r);
-    c.get(L.cpos).get(L.ldc).i32Add().set(L.cpos);
+    if (L.tc) c.inc(L.cpos, 4);
+    else c.get(L.cpos).get(L.ldc).i32Add().set(L.cpos);
     if (r > 0) c.end();
   }
   // cpos advanced by `rows` rows; move it to the next block's first row.
-  c.get(L.cpos).get(L.ldc).i32(4).get(L.rows).i32Sub().i32Mul().i32Add().set(L.cpos);
+  if (L.tc) c.get(L.cpos).i32(4).get(L.rows).i32Sub().i32(2).i32Shl().i32Add().set(L.cpos);
+  else c.get(L.cpos).get(L.ldc).i32(4).get(L.rows).i32Sub().i32Mul().i32Add().set(L.cpos);
   c.inc(L.mb, 4).get(L.apBlock).get(L.aBlockStride).i32Add().set(L.apBlock);
   c.br(0).end().end();
 }
@@ -93,6 +100,18 @@ function emitStrip(c: Code, L: GemmLocals, nv: number, fma: boolean): void {
   }, (r) => {
     for (let v = 0; v < nv; v++) {
       const a = accs[r * nv + v]!;
+      if (L.tc) {
+        // Transposed: the four lanes (consecutive columns) go to four rows of C, ldc apart.
+        for (let l = 0; l < 4; l++) {
+          const at = () => c.get(L.cpos).get(L.ldc).i32(4 * v + l).i32Mul().i32Add();
+          c.get(L.acc).if();
+          at(); c.get(a).f32x4ExtractLane(l); at(); c.f32Load().f32Add().f32Store();
+          c.else();
+          at(); c.get(a).f32x4ExtractLane(l).f32Store();
+          c.end();
+        }
+        continue;
+      }
       c.get(L.acc).if()
         .get(L.cpos).get(a).get(L.cpos).v128Load(16 * v).f32x4Add().v128Store(16 * v)
         .else()
@@ -121,12 +140,12 @@ function emitColumn(c: Code, L: GemmLocals, fma: boolean): void {
   });
 }
 
-function gemmFunction(wide: number, fma: boolean): Code {
+function gemmFunction(wide: number, fma: boolean, transposedC: boolean): Code {
   const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const L: GemmLocals = {
     ap: 0, aBlockStride: 1, b: 2, ldb: 3, c: 4, ldc: 5, m: 6, n: 7, k: 8, acc: 9,
     j: c.local(I32), mb: c.local(I32), rows: c.local(I32), p: c.local(I32), q: c.local(I32),
-    kk: c.local(I32), cpos: c.local(I32), apBlock: c.local(I32),
+    kk: c.local(I32), cpos: c.local(I32), apBlock: c.local(I32), tc: transposedC,
   };
   c.i32(0).set(L.j);
   // Strips of `wide` vectors, then of one vector, then single columns.
@@ -147,7 +166,18 @@ function gemmFunction(wide: number, fma: boolean): Code {
 export type GemmFn = (ap: number, aBlockStride: number, b: number, ldb: number, c: number, ldc: number,
   m: number, n: number, k: number, accumulate: number) => void;
 
+/** The module's two products: C = A·B, and gemmT which stores C transposed (Cᵀ at c, row stride ldc). */
+export interface GemmKernels { gemm: GemmFn; gemmT: GemmFn }
+
 /** Module bytes for a memory of at least `minPages` (shared when `shared`). */
 export function gemmModuleBytes(memory: MemoryImport, fma: boolean, wide = WIDE): Uint8Array<ArrayBuffer> {
-  return buildModule([{ name: 'gemm', code: gemmFunction(wide, fma) }], memory);
+  return buildModule([
+    { name: 'gemm', code: gemmFunction(wide, fma, false) },
+    { name: 'gemmT', code: gemmFunction(wide, fma, true) },
+  ], memory);
+}
+
+export function gemmKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): GemmKernels {
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  return { gemm: e.gemm as GemmFn, gemmT: e.gemmT as GemmFn };
 }

@@ -6,10 +6,10 @@
 //   backward dx[T×cols] += dy[T×rows] · W         items: column chunks of dx × row splits of T
 //
 // Forward dequantises a tile of W straight into the packed layout (four rows interleaved, so the
-// writes are 16 bytes apart) and multiplies it by the transposed input; the small yᵀ tile is then
-// transposed into y. Backward dequantises row-major tiles of W (contiguous writes) and takes dy
+// writes are 16 bytes apart) and multiplies it by the transposed input; the kernel stores the yᵀ
+// tile transposed, straight into y. Backward dequantises row-major tiles of W (contiguous writes) and takes dy
 // packed (see packing.ts). y and dx are row-major f32 in the shared memory.
-import type { GemmFn } from './gemmModule.js';
+import type { GemmKernels } from './gemmModule.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
 
@@ -64,7 +64,7 @@ export class MemoryViews {
 }
 
 /** Runs work item `item` of the task described in `ctl` on thread `tid`. */
-export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryViews, gemm: GemmFn): void {
+export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryViews, { gemm, gemmT }: GemmKernels): void {
   const u = (i: Ctl): number => ctl[i]! >>> 0;
   const type = u(Ctl.WType), wPtr = u(Ctl.WPtr), rowBytes = u(Ctl.RowBytes);
   const blockValues = u(Ctl.BlockValues), blockBytes = u(Ctl.BlockBytes);
@@ -95,16 +95,8 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     const n = Math.min(tile, rows - o0);
     const base = scratch / 4;
     for (let j = 0; j < n; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes, cols, f32, base + (j >> 2) * cols * 4 + (j & 3), 4);
-    const yt = scratch + Math.ceil(n / 4) * cols * 16;
-    gemm(scratch, cols * 16, aPtr, T * 4, yt, T * 4, n, T, cols, 0);
-    // yᵀ tile (n × T) → columns [o0, o0+n) of y (T × rows, row stride ldc bytes).
-    const ytF = yt / 4;
-    const stride = ldc / 4;
-    for (let j = 0; j < n; j++) {
-      let o = cPtr / 4 + o0 + j;
-      const from = ytF + j * T;
-      for (let t = 0; t < T; t++, o += stride) f32[o] = f32[from + t]!;
-    }
+    // yᵀ tile (n × T) stored transposed: straight into columns [o0, o0+n) of y (row stride ldc).
+    gemmT(scratch, cols * 16, aPtr, T * 4, cPtr + o0 * 4, ldc, n, T, cols, 0);
     return;
   }
   // Backward: column chunk c (of width cw, block aligned) × row split r of the T rows.

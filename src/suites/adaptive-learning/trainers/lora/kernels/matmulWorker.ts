@@ -1,12 +1,12 @@
 // A matrix-kernel thread: waits on the control block, takes work items until none are left,
 // reports done, waits for the next task. See MatmulEngine.ts for the protocol.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { GemmFn } from './gemmModule.js';
+import { gemmKernels } from './gemmModule.js';
 import { Ctl, MemoryViews, runItem } from './matmulTasks.js';
 
 interface Input { memory: WebAssembly.Memory; module: WebAssembly.Module; ctlPtr: number; tid: number; generation: number }
 const { memory, module, ctlPtr, tid, generation } = workerData as Input;
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm as GemmFn;
+const kernels = gemmKernels(module, memory);
 const ctl = new Int32Array(memory.buffer, ctlPtr, Ctl.Size);
 const views = new MemoryViews(memory);
 // The generation when this thread was started, not now: a task posted while the thread was still
@@ -22,7 +22,7 @@ for (;;) {
   const items = ctl[Ctl.Items]!;
   try {
     for (let item = Atomics.add(ctl, Ctl.NextItem, 1); item < items; item = Atomics.add(ctl, Ctl.NextItem, 1)) {
-      runItem(ctl, item, tid, views, gemm);
+      runItem(ctl, item, tid, views, kernels);
     }
   } catch (err) {
     Atomics.store(ctl, Ctl.Failed, 1);

@@ -11,12 +11,12 @@ export interface OpenModel {
   dispose(): Promise<void>;
 }
 
-/** `maxTokens`: rows of one batch (sequences × length); `maxSequence`: the longest sequence. */
-export async function openModelForTraining(path: string, threads: number, maxTokens = 512, maxSequence = maxTokens): Promise<OpenModel> {
+/** `maxSequence`: the longest sequence attention will see. */
+export async function openModelForTraining(path: string, threads: number, maxSequence = 512): Promise<OpenModel> {
   // Room for the weights up front; activations grow the memory as needed.
   const arena = new SharedArena(statSync(path).size + (64 << 20));
   const weights = loadModelWeights(path, arena);
-  const engine = new MatmulEngine(arena, threads, maxTokens, maxSequence);
+  const engine = new MatmulEngine(arena, threads, maxSequence);
   try {
     await engine.ready;
   } catch (err) {
