@@ -5,14 +5,13 @@
 // Frozen products run on the shared-memory kernels (MatmulEngine): W stays quantised and is
 // dequantised tile by tile; before each product the input is rounded the way llama.cpp's CPU
 // backend rounds it for W's type, so the forward pass is the one llama.cpp runs. Gradients pass
-// through that rounding unchanged (straight-through). The rank-r LoRA products, norms, RoPE and
-// attention are small and run in this thread.
+// through that rounding unchanged (straight-through). Attention runs on the kernel threads too;
+// the rank-r LoRA products, norms, RoPE and element-wise work are small and run in this thread.
 import { q8_1SumErrors } from '../../../../gguf/quant/activations.js';
-import { activationClassOf } from './kernels/blockCodec.js';
+import { activationClassOf, dequantizeBlocks } from './kernels/blockCodec.js';
 import type { MatmulEngine } from './kernels/MatmulEngine.js';
 import type { Transposed } from './kernels/packing.js';
 import type { QuantMatrix } from './kernels/QuantMatrix.js';
-import { dequantizeBlocks } from './kernels/blockCodec.js';
 import type { LoraParams } from './LoraParams.js';
 import type { ModelWeights } from './model/loadModel.js';
 import type { Projection } from './model/modelSpec.js';
@@ -390,30 +389,4 @@ export class LoraTransformer {
   }
 }
 
-/**
- * Token-level cross-entropy. `targets[t]` is the token after position t; `weights[t]` (0/1)
- * selects positions that count. Returns the summed loss, the counted positions, and
- * dL/dlogits for the sum scaled by `gradScale`.
- */
-export function crossEntropy(logits: Float32Array, targets: ArrayLike<number>, weights: ArrayLike<number> | undefined, V: number, gradScale: number, dlogits = new Float32Array(targets.length * V)): { loss: number; count: number; dlogits: Float32Array } {
-  const T = targets.length;
-  let loss = 0;
-  let count = 0;
-  for (let t = 0; t < T; t++) {
-    const w = weights ? weights[t]! : 1;
-    const o = t * V;
-    if (!w) { dlogits.fill(0, o, o + V); continue; }
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) if (logits[o + v]! > max) max = logits[o + v]!;
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += Math.exp(logits[o + v]! - max);
-    const lse = max + Math.log(sum);
-    const target = targets[t]!;
-    loss += (lse - logits[o + target]!) * w;
-    count += w;
-    const g = gradScale * w;
-    for (let v = 0; v < V; v++) dlogits[o + v] = Math.exp(logits[o + v]! - lse) * g;
-    dlogits[o + target] -= g;
-  }
-  return { loss, count, dlogits };
-}
+export { crossEntropy } from './crossEntropy.js';
