@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
@@ -41,7 +41,7 @@ test.after(async () => {
 });
 
 test('builtin-lora trains an adapter; the adapter is evaluated through ModelManagerSuite', async () => {
-  const r = await al.call({ action: 'training.start', model_id: 'tiny', examples: TEXTS.map((text) => ({ text })), steps: 6, seq_len: 32, learning_rate: 0.01, checkpoint_every: 3 });
+  const r = await al.call({ action: 'training.start', model_id: 'tiny', examples: TEXTS.map((text) => ({ text })), steps: 6, seq_len: 32, learning_rate: 0.01, checkpoint_every: 3, threads: 1 });
   assert.is(r.status, 'success', JSON.stringify(r));
   const job = await waitFor('builtin-lora job', async () => {
     const j = (await al.call({ action: 'training.status', job_id: r.job_id })).job;
@@ -51,6 +51,8 @@ test('builtin-lora trains an adapter; the adapter is evaluated through ModelMana
   assert.ok(job.artifacts.adapter.endsWith('.gguf') && existsSync(job.artifacts.adapter));
   assert.is(job.progress.step, 6);
   assert.type(job.final_loss, 'number');
+  // The job's `threads` reached the trainer (its done line reports the threads it used).
+  assert.match(readFileSync(job.log_path, 'utf8'), /"event":"done".*"threads":1\b/);
 
   const evaluation = await waitFor('adapter evaluation', async () => {
     const perf = await al.call({ action: 'evaluate.performance' });

@@ -84,12 +84,13 @@ test('bad input: unknown job, invalid hyper-parameters, unknown trainer', async 
   assert.is((await suite.call({ action: 'start_job', job_id: 'job_1_nothing' })).message, 'Job not found');
   assert.is((await suite.call({ action: 'get_status', job_id: 'job_1_nothing' })).message, 'Job not found');
   assert.match((await suite.call({ action: 'training.stop', job_id: 'nope' })).message, /Job not found/);
-  const bad = await suite.call({ action: 'create_job', model_id: 'tiny', config: { r: -2, learning_rate: 'fast', lora_dropout: 1.5 } });
+  const bad = await suite.call({ action: 'create_job', model_id: 'tiny', config: { r: -2, learning_rate: 'fast', lora_dropout: 1.5, threads: 0 } });
   assert.is(bad.status, 'error');
   assert.match(bad.message, /^Invalid hyper-parameters: /);
   assert.match(bad.message, /r must be ≥ 1 \(got -2\)/);
   assert.match(bad.message, /learning_rate must be a number \(got "fast"\)/);
   assert.match(bad.message, /lora_dropout must be < 1 \(got 1.5\)/);
+  assert.match(bad.message, /threads must be ≥ 1 \(got 0\)/);
   const t = await suite.call({ action: 'training.start', model_id: 'tiny', examples: EXAMPLES, trainer: 'deepspeed' });
   assert.match(t.message, /Unknown trainer "deepspeed"/);
   const f = await suite.call({ action: 'trigger_finetune', data_source: 'training_data/none.json', model_to_tune: 'current_model' });

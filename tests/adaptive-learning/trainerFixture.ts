@@ -15,12 +15,19 @@ export function trainerConfig(extra: Record<string, unknown> = {}): Record<strin
   };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+/** Polls `fn` until it returns something truthy; on timeout the error carries `explain()`'s text. */
+export async function waitFor<T>(
+  what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50,
+  explain?: () => Promise<string> | string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const why = explain ? await Promise.resolve().then(explain).catch((e: unknown) => `(no explanation: ${String(e)})`) : '';
+      throw new Error(`timed out waiting for ${what}${why ? `\n${why}` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -36,6 +36,14 @@ async function job(id: string): Promise<any> {
   return (await call({ action: 'training.status', job_id: id })).job;
 }
 
+/** What a job looks like now and the end of its trainer log, for a timeout's error message. */
+async function describeJob(id: string): Promise<string> {
+  const j = await job(id);
+  let log = '';
+  try { log = readFileSync(j.log_path, 'utf8').split('\n').slice(-25).join('\n'); } catch (e) { log = `(log unreadable: ${(e as Error).message})`; }
+  return `job: ${JSON.stringify(j)}\ntrain.log tail:\n${log}`;
+}
+
 /** Starts AdaptiveLearningSuite in its own process (so it can be SIGKILLed) on the shared data root. */
 async function startLearningSuite(): Promise<void> {
   child = spawn(process.execPath, ['--import', 'tsx', SUITE_PROCESS, dataRoot, JSON.stringify(config), JSON.stringify(peers)], {
@@ -109,7 +117,7 @@ test('published interactions → opportunity → job → stop → second job →
   const done = await waitFor('second job', async () => {
     const j = await job(second.job_id);
     return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-  }, 60_000, 200);
+  }, 60_000, 200, () => describeJob(second.job_id));
   assert.is(done.state, 'succeeded', JSON.stringify(done));
   assert.ok(done.final_loss < done.initial_loss, `loss fell: ${done.initial_loss} → ${done.final_loss}`);
   const evaluation = await waitFor('adapter evaluation', async () =>
@@ -124,7 +132,7 @@ test('published interactions → opportunity → job → stop → second job →
   const checkpointed = await waitFor('a checkpoint', async () => {
     const j = await job(third.job_id);
     return j.checkpoint_path && j.progress.step >= 50 ? j : undefined;
-  }, 30_000);
+  }, 30_000, 50, () => describeJob(third.job_id));
   child!.kill('SIGKILL');
   await new Promise((r) => child!.once('exit', r));
   await startLearningSuite();
@@ -133,10 +141,11 @@ test('published interactions → opportunity → job → stop → second job →
   assert.ok(back.progress.step >= 50, 'stored progress kept');
   const resumed = await call({ action: 'start_job', job_id: third.job_id });
   assert.is(resumed.resumed, true, JSON.stringify(resumed));
+  // Two test files share two cores in CI; the wait is generous, and a timeout says where the job was.
   const finished = await waitFor('resumed job', async () => {
     const j = await job(third.job_id);
     return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-  }, 60_000, 200);
+  }, 120_000, 200, () => describeJob(third.job_id));
   assert.is(finished.state, 'succeeded', JSON.stringify(finished));
   assert.is(finished.attempts, 2);
   assert.is(finished.progress.step, 150);

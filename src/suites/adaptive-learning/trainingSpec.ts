@@ -25,6 +25,7 @@ const RULES: Rule[] = [
   { keys: ['seq_len', 'max_seq_length', 'seqLen'], field: 'seqLen', kind: 'int', min: 2, max: 1_048_576 },
   { keys: ['seed'], field: 'seed', kind: 'int', min: 0 },
   { keys: ['checkpoint_every', 'save_steps', 'checkpointEvery'], field: 'checkpointEvery', kind: 'int', min: 1 },
+  { keys: ['threads', 'num_threads'], field: 'threads', kind: 'int', min: 1, max: 1024 },
 ];
 
 /**

@@ -48,7 +48,7 @@ export class ExternalTrainer implements Trainer {
         rank: h.rank, alpha: h.alpha, dropout: h.dropout, target_modules: h.targetModules, steps: h.steps,
         learning_rate: h.learningRate, batch_size: h.batchSize, gradient_accumulation: h.gradientAccumulation,
         warmup_steps: h.warmupSteps, max_grad_norm: h.maxGradNorm, weight_decay: h.weightDecay, seq_len: h.seqLen,
-        seed: h.seed, checkpoint_every: h.checkpointEvery,
+        seed: h.seed, checkpoint_every: h.checkpointEvery, threads: h.threads ?? null,
       },
     };
     writeFileSync(specFile, JSON.stringify(specJson, null, 2));

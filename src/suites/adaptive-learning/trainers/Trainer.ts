@@ -19,6 +19,8 @@ export interface Hyperparameters {
   seqLen: number;
   seed: number;
   checkpointEvery: number;
+  /** CPU threads for the builtin trainer's matrix work; unset = every core the machine has. */
+  threads?: number;
 }
 
 export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze({

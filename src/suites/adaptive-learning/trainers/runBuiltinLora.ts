@@ -10,7 +10,7 @@ interface LoraModule {
   trainLora(
     opts: Record<string, unknown>,
     hooks: { onProgress?: (p: { step: number; totalSteps: number; loss: number; tokensPerSecond: number; etaSeconds: number }) => void; signal?: AbortSignal },
-  ): Promise<{ adapterPath: string; steps: number; initialLoss: number; finalLoss: number; tokensPerSecond: number; checkpointPath?: string }>;
+  ): Promise<{ adapterPath: string; steps: number; initialLoss: number; finalLoss: number; tokensPerSecond: number; checkpointPath?: string; threads?: number }>;
 }
 
 // PEFT module names (legacy configs, §3.4) → the GGUF tensor names the builtin trainer adapts.
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
       dropout: h.dropout, targetModules: (h.target_modules as string[]).map((m) => HF_TO_GGUF[m] ?? m), steps: h.steps, learningRate: h.learning_rate, batchSize: h.batch_size,
       gradientAccumulation: h.gradient_accumulation, warmupSteps: h.warmup_steps, maxGradNorm: h.max_grad_norm,
       weightDecay: h.weight_decay, seqLen: h.seq_len, seed: h.seed, checkpointDir: spec.checkpoint_dir, checkpointEvery: every,
-      resume: Boolean(spec.resume_from),
+      resume: Boolean(spec.resume_from), threads: h.threads ?? undefined,
     },
     {
       signal: controller.signal,
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     },
   );
   say({ event: 'done', adapter_path: result.adapterPath, steps: result.steps, initial_loss: result.initialLoss, final_loss: result.finalLoss,
-    tokens_per_second: result.tokensPerSecond });
+    tokens_per_second: result.tokensPerSecond, threads: result.threads });
 }
 
 main().then(

@@ -17,6 +17,8 @@ import { SharedArena } from './SharedArena.js';
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 /** No helper finishing its share for this long means one has died. */
 const STALL_MS = 60_000;
+/** A helper thread not running after this long will not run (a failed start shows as an error sooner). */
+const START_MS = 120_000;
 let compiled: { module: WebAssembly.Module; fused: boolean } | undefined;
 
 /**
@@ -91,7 +93,15 @@ export class MatmulEngine {
     }
     // Started threads keep the event loop alive only until they are ready: while the caller
     // waits for them, nothing else may; after that an undisposed engine must not hold a process.
-    this.ready = Promise.all(started).then(() => { for (const w of this.workers) w.unref(); });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`matrix kernel threads did not start within ${START_MS / 1000} s`)), START_MS);
+      timer.unref();
+    });
+    this.ready = Promise.race([Promise.all(started), timeout]).then(
+      () => { clearTimeout(timer); for (const w of this.workers) w.unref(); },
+      (err: unknown) => { clearTimeout(timer); throw err; },
+    );
     this.ready.catch(() => undefined);
   }
 
