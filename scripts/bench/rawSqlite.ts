@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
+import { openDatabase } from '../../src/stores/sqlite/openDatabase.js';
 import { sentence } from './syntheticText.js';
 
 /**
@@ -20,6 +21,40 @@ export function rawSqliteRate(ms: number, rowsPerTxn: number, maxRows = Number.P
     const insert = db.prepare('INSERT INTO t (memory_id, content, created_at) VALUES (?, ?, ?)');
     const txn = db.transaction((start: number, n: number) => {
       for (let i = 0; i < n; i++) insert.run(`raw-${start + i}`, sentence(start + i), Date.now() / 1000);
+    });
+    let rows = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < ms && rows < maxRows) {
+      const n = Math.min(rowsPerTxn, maxRows - rows);
+      txn(rows, n);
+      rows += n;
+    }
+    return rows / ((performance.now() - t0) / 1000);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same kind of insert into a fresh MemoryHub database, its real schema (eight indexes, the
+ * FTS5 and vector-queue triggers; WAL, synchronous=FULL as the hub opens it): what the rows cost
+ * with no suite in front of them. `rowsPerTxn` rows per commit, for `ms` milliseconds (or until
+ * `maxRows`). Returns rows/s.
+ */
+export function rawMemoryHubRate(ms: number, rowsPerTxn: number, maxRows = Number.POSITIVE_INFINITY): number {
+  const dir = mkdtempSync(join(tmpdir(), 'as-bench-hubschema-'));
+  const db = openDatabase(join(dir, 'memory_hub.db'), 'memory-hub');
+  try {
+    const ins = db.prepare(`INSERT INTO memories (memory_id, content, memory_type, memory_tier, importance, access_count,
+      last_accessed_at, created_at, expires_at, metadata, tags, relationships, parent_id, updated_at, decayed_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const txn = db.transaction((start: number, n: number) => {
+      const now = Date.now() / 1000;
+      for (let i = start; i < start + n; i++) {
+        ins.run(`raw-${i}`, sentence(i), 'general', i % 3 ? 'short' : 'long', 0.5, i % 7, now - i, now - i - 10, null,
+          JSON.stringify({ source: 'bench', i }), JSON.stringify(['bench']), '{}', null, now, now);
+      }
     });
     let rows = 0;
     const t0 = performance.now();

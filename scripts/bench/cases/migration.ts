@@ -5,8 +5,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { BenchContext } from '../BenchContext.js';
 import { REPO_ROOT } from '../benchProcesses.js';
-import { openDatabase } from '../../../src/stores/sqlite/openDatabase.js';
-import { rawSqliteRate } from '../rawSqlite.js';
+import { rawMemoryHubRate, rawSqliteRate } from '../rawSqlite.js';
 import { sentence } from '../syntheticText.js';
 
 /** A legacy MemoryOrchestratorService store (`data/unified_memory.db`) with `rows` memories. */
@@ -25,31 +24,6 @@ function writeLegacyStore(dir: string, rows: number): void {
           JSON.stringify({ source: 'bench', i }), JSON.stringify(['legacy']), '{}', null);
       }
     })();
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * The same rows inserted by hand, in one transaction, into a fresh MemoryHub database (its real
- * schema: eight indexes, the FTS5 and vector-queue triggers): what the import would cost with no
- * importer at all. Rows/s.
- */
-function rawIntoMemoryHubSchema(dir: string, rows: number): number {
-  const db = openDatabase(join(dir, 'memory_hub.db'), 'memory-hub');
-  try {
-    const ins = db.prepare(`INSERT INTO memories (memory_id, content, memory_type, memory_tier, importance, access_count,
-      last_accessed_at, created_at, expires_at, metadata, tags, relationships, parent_id, updated_at, decayed_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const now = Date.now() / 1000;
-    const t0 = performance.now();
-    db.transaction(() => {
-      for (let i = 0; i < rows; i++) {
-        ins.run(`legacy-${i}`, sentence(i), 'general', i % 3 ? 'short' : 'long', 0.5, i % 7, now - i, now - i - 10, null,
-          JSON.stringify({ source: 'bench', i }), JSON.stringify(['legacy']), '{}', null, now, now);
-      }
-    })();
-    return rows / ((performance.now() - t0) / 1000);
   } finally {
     db.close();
   }
@@ -85,7 +59,7 @@ export async function migration(ctx: BenchContext): Promise<void> {
     // The baseline above is a four-column table with one index; most of the gap to it is the
     // target schema's search indexes (FTS5 with the porter tokenizer, eight b-trees), which any
     // import must build. This row compares with a hand-written insert into that same schema.
-    const sameSchema = rawIntoMemoryHubSchema(dir, rows);
+    const sameSchema = rawMemoryHubRate(600_000, rows, rows);
     ctx.add({
       name: 'migration: importLegacy vs same schema', metric: `rows/s (${rows} memories, importLegacy wall time)`, value: imported / seconds, unit: 'rows/s',
       baseline_name: "raw SQLite insert, same rows into MemoryHub's schema in 1 transaction", baseline_value: sameSchema,
