@@ -6,22 +6,18 @@ import Database from 'better-sqlite3';
 import { openDatabase } from '../../src/stores/sqlite/openDatabase.js';
 import { sentence } from './syntheticText.js';
 
+type Db = Database.Database;
+
 /**
- * The durable-write ceiling on this disk: plain better-sqlite3 inserts with the pragmas the suites
- * use (WAL, synchronous=FULL) into a minimal table, `rowsPerTxn` rows per commit, for `ms`
- * milliseconds (or until `maxRows`). Returns rows/s.
+ * Opens a database in a temporary folder, builds `insertRows(start, n)` on it, and commits
+ * `rowsPerTxn` rows per transaction for `ms` milliseconds (or until `maxRows`). Returns rows/s.
  */
-export function rawSqliteRate(ms: number, rowsPerTxn: number, maxRows = Number.POSITIVE_INFINITY): number {
+function commitRate(open: (dir: string) => Db, build: (db: Db) => (start: number, n: number) => void,
+  ms: number, rowsPerTxn: number, maxRows: number): number {
   const dir = mkdtempSync(join(tmpdir(), 'as-bench-sqlite-'));
-  const db = new Database(join(dir, 'raw.db'));
+  const db = open(dir);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec('CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, memory_id TEXT NOT NULL UNIQUE, content TEXT NOT NULL, created_at REAL NOT NULL)');
-    const insert = db.prepare('INSERT INTO t (memory_id, content, created_at) VALUES (?, ?, ?)');
-    const txn = db.transaction((start: number, n: number) => {
-      for (let i = 0; i < n; i++) insert.run(`raw-${start + i}`, sentence(start + i), Date.now() / 1000);
-    });
+    const txn = db.transaction(build(db));
     let rows = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < ms && rows < maxRows) {
@@ -37,35 +33,41 @@ export function rawSqliteRate(ms: number, rowsPerTxn: number, maxRows = Number.P
 }
 
 /**
+ * The durable-write ceiling on this disk: plain better-sqlite3 inserts with the pragmas the suites
+ * use (WAL, synchronous=FULL) into a minimal table, `rowsPerTxn` rows per commit. Rows/s.
+ */
+export function rawSqliteRate(ms: number, rowsPerTxn: number, maxRows = Number.POSITIVE_INFINITY): number {
+  const open = (dir: string): Db => {
+    const db = new Database(join(dir, 'raw.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, memory_id TEXT NOT NULL UNIQUE, content TEXT NOT NULL, created_at REAL NOT NULL)');
+    return db;
+  };
+  return commitRate(open, (db) => {
+    const insert = db.prepare('INSERT INTO t (memory_id, content, created_at) VALUES (?, ?, ?)');
+    return (start, n) => {
+      for (let i = start; i < start + n; i++) insert.run(`raw-${i}`, sentence(i), Date.now() / 1000);
+    };
+  }, ms, rowsPerTxn, maxRows);
+}
+
+/**
  * The same kind of insert into a fresh MemoryHub database, its real schema (eight indexes, the
  * FTS5 and vector-queue triggers; WAL, synchronous=FULL as the hub opens it): what the rows cost
- * with no suite in front of them. `rowsPerTxn` rows per commit, for `ms` milliseconds (or until
- * `maxRows`). Returns rows/s.
+ * with no suite in front of them. Rows/s.
  */
 export function rawMemoryHubRate(ms: number, rowsPerTxn: number, maxRows = Number.POSITIVE_INFINITY): number {
-  const dir = mkdtempSync(join(tmpdir(), 'as-bench-hubschema-'));
-  const db = openDatabase(join(dir, 'memory_hub.db'), 'memory-hub');
-  try {
+  return commitRate((dir) => openDatabase(join(dir, 'memory_hub.db'), 'memory-hub'), (db) => {
     const ins = db.prepare(`INSERT INTO memories (memory_id, content, memory_type, memory_tier, importance, access_count,
       last_accessed_at, created_at, expires_at, metadata, tags, relationships, parent_id, updated_at, decayed_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const txn = db.transaction((start: number, n: number) => {
+    return (start, n) => {
       const now = Date.now() / 1000;
       for (let i = start; i < start + n; i++) {
         ins.run(`raw-${i}`, sentence(i), 'general', i % 3 ? 'short' : 'long', 0.5, i % 7, now - i, now - i - 10, null,
           JSON.stringify({ source: 'bench', i }), JSON.stringify(['bench']), '{}', null, now, now);
       }
-    });
-    let rows = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < ms && rows < maxRows) {
-      const n = Math.min(rowsPerTxn, maxRows - rows);
-      txn(rows, n);
-      rows += n;
-    }
-    return rows / ((performance.now() - t0) / 1000);
-  } finally {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    };
+  }, ms, rowsPerTxn, maxRows);
 }
