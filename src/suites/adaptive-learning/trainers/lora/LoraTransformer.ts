@@ -128,10 +128,15 @@ export class LoraTransformer {
     }
     const h = this.f32(T * r);
     matmulWT(h, ud, pair.a, T, nIn, r);
-    const tmp = new Float32Array(T * nOut);
+    // Temporaries come from the arena (released at once), not the JS heap: T × nOut floats per
+    // projection would otherwise pile up as garbage between collections and swell the RSS.
+    const arena = this.engine.arena;
+    const mark = arena.mark();
+    const tmp = arena.f32(T * nOut);
     matmulWT(tmp, h, pair.b, T, r, nOut);
     const s = this.lora!.scale;
     for (let i = 0; i < y.length; i++) y[i] += s * tmp[i]!;
+    arena.release(mark);
     c.proj[p] = { ud, mask, h };
     return y;
   }
@@ -163,7 +168,7 @@ export class LoraTransformer {
     if (w.mins) {
       const mark = this.engine.arena.mark();
       const blocks = w.cols / 32;
-      const err = new Float32Array(T * blocks);
+      const err = this.f32(T * blocks);
       for (let t = 0; t < T; t++) q8_1SumErrors(u, t * w.cols, w.cols, err, t * blocks);
       const extra = this.f32(T * w.rows);
       this.engine.forward(w.mins, this.engine.transposeInput(err, T, blocks), extra);
@@ -302,15 +307,19 @@ export class LoraTransformer {
     const r = this.lora!.config.rank;
     const s = this.lora!.scale;
     outerAcc(pair.gb, dy, pc.h, T, nOut, r, s);
-    const dh = new Float32Array(T * r);
+    const arena = this.engine.arena;
+    const mark = arena.mark();
+    const dh = arena.zeros(T * r);
     matmulAccW(dh, dy, pair.b, T, nOut, r);
     for (let i = 0; i < dh.length; i++) dh[i] *= s;
     outerAcc(pair.ga, dh, pc.ud, T, r, nIn);
-    if (!din) return;
-    if (!pc.mask) { matmulAccW(din, dh, pair.a, T, r, nIn); return; }
-    const dud = new Float32Array(T * nIn);
-    matmulAccW(dud, dh, pair.a, T, r, nIn);
-    for (let i = 0; i < dud.length; i++) din[i] += dud[i]! * pc.mask[i]!;
+    if (din && !pc.mask) matmulAccW(din, dh, pair.a, T, r, nIn);
+    else if (din) {
+      const dud = arena.zeros(T * nIn);
+      matmulAccW(dud, dh, pair.a, T, r, nIn);
+      for (let i = 0; i < dud.length; i++) din[i] += dud[i]! * pc.mask![i]!;
+    }
+    arena.release(mark);
   }
 
   /** Accumulates LoRA gradients from dL/dlogits (T×vocab). */
