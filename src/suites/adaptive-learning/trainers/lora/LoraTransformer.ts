@@ -269,12 +269,7 @@ export class LoraTransformer {
       }
       c.act = this.f32(T * F);
       c.sig = this.f32(T * F);
-      for (let i = 0; i < c.act.length; i++) {
-        const g = c.gate[i]!;
-        const d = 1 + Math.exp(-g);
-        c.sig[i] = 1 / d;
-        c.act[i] = (g / d) * c.up[i]!; // silu(g)·up, silu as ggml writes it: g / (1 + e^-g)
-      }
+      this.engine.swiGlu(c.gate, c.up, c.sig, c.act);
       const down = this.project(l, 'ffn_down', c.act, T, c, dropout);
       const next = this.f32(T * E);
       for (let i = 0; i < next.length; i++) next[i] = c.x2[i]! + down[i]!;

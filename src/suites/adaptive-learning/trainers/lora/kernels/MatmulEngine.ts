@@ -9,7 +9,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { gemmKernels, gemmModuleBytes, type GemmKernels } from './gemmModule.js';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
-import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, TILE_FLOATS, runItem } from './matmulTasks.js';
+import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, runItem } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
 import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
@@ -154,6 +154,23 @@ export class MatmulEngine {
     const splits = chunks >= this.threads * 2 ? 1 : Math.max(1, Math.min(Math.ceil(dy.rows / 4), this.threads * 2));
     const rowSplit = Math.ceil(dy.rows / splits / 4) * 4;
     this.run(Op.Backward, w, dy, dx, w.cols * 4, chunks * Math.ceil(dy.rows / rowSplit), { chunkWidth, chunks, rowSplit });
+  }
+
+  /**
+   * The feed-forward gate, spread over the threads: act = silu(gate)·up and sig = sigmoid(gate),
+   * element by element (all four arrays in the shared memory, of equal length).
+   */
+  swiGlu(gate: Float32Array, up: Float32Array, sig: Float32Array, act: Float32Array): void {
+    const n = gate.length;
+    if (up.length !== n || sig.length !== n || act.length !== n) throw new Error('swiGlu: arrays of different lengths');
+    // (After the memory grows, older views hold an older SharedArrayBuffer object of the same memory.)
+    for (const a of [gate, up, sig, act]) {
+      if (!(a.buffer instanceof SharedArrayBuffer)) throw new Error('swiGlu: arrays must live in the shared memory');
+    }
+    const ctl = this.ctl;
+    ctl[Ctl.APtr] = gate.byteOffset; ctl[Ctl.CPtr] = up.byteOffset; ctl[Ctl.SigPtr] = sig.byteOffset; ctl[Ctl.ActPtr] = act.byteOffset;
+    ctl[Ctl.Cols] = n;
+    this.dispatch(Op.SwiGlu, Math.ceil(n / SWIGLU_CHUNK));
   }
 
   /**

@@ -22,10 +22,15 @@ export const enum Ctl {
   // Attention tasks (T in Ctl.T).
   AttH = 25, AttHkv = 26, AttD = 27, AttQ = 28, AttK = 29, AttV = 30, AttProbs = 31, AttO = 32,
   AttDq = 33, AttDk = 34, AttDv = 35, AttScale = 36,
+  // SwiGLU task: gate at APtr, up at CPtr, n values in Cols; writes sigmoid(gate) and the product.
+  SigPtr = 37, ActPtr = 38,
   Size = 40,
 }
 
-export const enum Op { Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5 }
+export const enum Op { Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5, SwiGlu = 6 }
+
+/** Values one SwiGlu item computes. */
+export const SWIGLU_CHUNK = 16 * 1024;
 
 /** Ctl.WType of a PrepareInput task whose rows are not rounded. */
 export const NO_ROUNDING = 0xffff;
@@ -75,6 +80,19 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
   const op = u(Ctl.Op);
   if (op === Op.AttentionForward) return attentionForwardHead(attentionArgs(ctl), item, scratch, f32, gemm);
   if (op === Op.AttentionBackward) return attentionBackwardGroup(attentionArgs(ctl), item, scratch, f32, gemm);
+  if (op === Op.SwiGlu) {
+    // act = silu(gate)·up with silu as ggml writes it (g / (1 + e^-g)); sig = 1 / (1 + e^-g) is
+    // kept for the backward pass.
+    const n = u(Ctl.Cols), g = u(Ctl.APtr) / 4, up = u(Ctl.CPtr) / 4, sig = u(Ctl.SigPtr) / 4, act = u(Ctl.ActPtr) / 4;
+    const end = Math.min(n, (item + 1) * SWIGLU_CHUNK);
+    for (let i = item * SWIGLU_CHUNK; i < end; i++) {
+      const gv = f32[g + i]!;
+      const d = 1 + Math.exp(-gv);
+      f32[sig + i] = 1 / d;
+      f32[act + i] = (gv / d) * f32[up + i]!;
+    }
+    return;
+  }
   if (op === Op.PrepareInput) {
     // Rows [t0, t0+16) of x (T × cols at APtr): rounded for the weight type, written transposed
     // (cols × T at CPtr). Each row is rounded in this thread's scratch so x is left as it was.
