@@ -110,6 +110,13 @@ export class Code {
   f32x4Mul(): this { return this.simd(0xe6); }
   /** Relaxed SIMD a·b + c (one fused multiply-add where the CPU has one). */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }
+  // Integer SIMD for int8 dot products: widen-multiply halves of i8x16 into i16x8, add pairs into i32x4.
+  i16x8ExtmulLowI8x16S(): this { return this.simd(0x9c); }
+  i16x8ExtmulHighI8x16S(): this { return this.simd(0x9d); }
+  i16x8Add(): this { return this.simd(0x8e); }
+  i32x4ExtaddPairwiseI16x8S(): this { return this.simd(0x7e); }
+  i32x4Add(): this { return this.simd(0xae); }
+  i32x4ExtractLane(lane: number): this { return this.simd(0x1b, lane); }
 
   /** Adds `delta` to i32 local `i`. */
   inc(i: number, delta: number): this { return this.get(i).i32(delta).i32Add().set(i); }
