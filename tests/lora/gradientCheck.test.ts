@@ -6,7 +6,8 @@ import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
 import { seededNormal } from '../../src/gguf/syntheticLlama.js';
 import { openModelForTraining } from '../../src/suites/adaptive-learning/trainers/lora/model/openModel.js';
 import { LoraParams } from '../../src/suites/adaptive-learning/trainers/lora/LoraParams.js';
-import { LoraTransformer, crossEntropy } from '../../src/suites/adaptive-learning/trainers/lora/LoraTransformer.js';
+import { crossEntropy } from '../../src/suites/adaptive-learning/trainers/lora/crossEntropy.js';
+import { LoraTransformer } from '../../src/suites/adaptive-learning/trainers/lora/LoraTransformer.js';
 
 test('finite differences match LoRA gradients on all modules (relative error < 1e-2)', async () => {
   const { weights, engine, dispose } = await openModelForTraining(await ensureTinyModel(), 2);

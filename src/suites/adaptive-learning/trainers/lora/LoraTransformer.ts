@@ -392,5 +392,3 @@ export class LoraTransformer {
     arena.release(top);
   }
 }
-
-export { crossEntropy } from './crossEntropy.js';

@@ -9,7 +9,8 @@ import { openModelForTraining } from './model/openModel.js';
 import type { Projection } from './model/modelSpec.js';
 import { LoraParams } from './LoraParams.js';
 import { LoraTrainError } from './LoraTrainError.js';
-import { LoraTransformer, crossEntropy } from './LoraTransformer.js';
+import { crossEntropy } from './crossEntropy.js';
+import { LoraTransformer } from './LoraTransformer.js';
 import type { ResolvedLoraOptions } from './options.js';
 import { seededRandom } from '../../../../gguf/syntheticLlama.js';
 
