@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
 import { startTestSuite, startTinyModelManager, type TestSuite } from '../helpers/suiteHarness.js';
-import { waitFor } from './trainerFixture.js';
+import { adapterEvaluation, jobEnded } from './trainerFixture.js';
 
 // The builtin-lora backend on the tiny GGUF model, and the adapter judged through a running
 // ModelManagerSuite (perplexity before/after on held-out texts; the decision is stored).
@@ -43,10 +43,7 @@ test.after(async () => {
 test('builtin-lora trains an adapter; the adapter is evaluated through ModelManagerSuite', async () => {
   const r = await al.call({ action: 'training.start', model_id: 'tiny', examples: TEXTS.map((text) => ({ text })), steps: 6, seq_len: 32, learning_rate: 0.01, checkpoint_every: 3, threads: 1 });
   assert.is(r.status, 'success', JSON.stringify(r));
-  const job = await waitFor('builtin-lora job', async () => {
-    const j = (await al.call({ action: 'training.status', job_id: r.job_id })).job;
-    return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-  }, 50_000, 200);
+  const job = await jobEnded(al, r.job_id, 50_000);
   assert.is(job.state, 'succeeded', JSON.stringify(job));
   assert.ok(job.artifacts.adapter.endsWith('.gguf') && existsSync(job.artifacts.adapter));
   assert.is(job.progress.step, 6);
@@ -54,10 +51,7 @@ test('builtin-lora trains an adapter; the adapter is evaluated through ModelMana
   // The job's `threads` reached the trainer (its done line reports the threads it used).
   assert.match(readFileSync(job.log_path, 'utf8'), /"event":"done".*"threads":1\b/);
 
-  const evaluation = await waitFor('adapter evaluation', async () => {
-    const perf = await al.call({ action: 'evaluate.performance' });
-    return perf.adapter_evaluations.find((e: any) => e.job_id === r.job_id);
-  }, 50_000, 200);
+  const evaluation = await adapterEvaluation(al, r.job_id, 50_000);
   // Base perplexity comes from ModelManagerSuite on the held-out texts (1 of 10).
   assert.type(evaluation.before_value, 'number');
   assert.ok(evaluation.before_value > 1);

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { startTestSuite, type TestSuite } from '../helpers/suiteHarness.js';
-import { trainerConfig, waitFor } from './trainerFixture.js';
+import { jobEnded, trainerConfig, waitFor } from './trainerFixture.js';
 
 // SelfTrainingOrchestrator cycles that train, the resource queue they form, and the
 // active-learning path (sample → label → trigger_finetune → job).
@@ -65,10 +65,7 @@ test('active learning: a correction waits for a label; trigger_finetune trains o
 
   const t = await suite.call({ action: 'trigger_finetune', model_to_tune: 'tiny', parameters: { epochs: 1, batch_size: 4, learning_rate: 0.3 } });
   assert.is(t.status, 'started', JSON.stringify(t));
-  const job = await waitFor('active-learning job', async () => {
-    const j = (await suite.call({ action: 'training.status', job_id: t.job_id })).job;
-    return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-  });
+  const job = await jobEnded(suite, t.job_id);
   assert.is(job.state, 'succeeded', JSON.stringify(job));
   const spec = JSON.parse(readFileSync(job.artifacts.adapter.replace(/adapter\.json$/, 'trainer-spec.json'), 'utf8'));
   assert.match(readFileSync(spec.data_path, 'utf8'), /Assistant: The meeting is on Friday\./, 'the label is the training target');

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { startTestSuite, type TestSuite } from '../helpers/suiteHarness.js';
-import { trainerConfig, waitFor } from './trainerFixture.js';
+import { jobEnded, trainerConfig, waitFor } from './trainerFixture.js';
 
 // Cancel really stops the trainer; bad input gives clear errors or failed jobs with their log,
 // and never a stuck queue.
@@ -63,10 +63,7 @@ test('cancel mid-run kills the trainer process; the next job completes', async (
   assert.is((await suite.call({ action: 'get_status', job_id: id })).job.status, 'cancelled');
 
   const next = await suite.call({ action: 'training.start', model_id: 'tiny', examples: EXAMPLES, steps: 200, learning_rate: 0.5 });
-  const done = await waitFor('second job', async () => {
-    const j = await state(next.job_id);
-    return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-  });
+  const done = await jobEnded(suite, next.job_id);
   assert.is(done.state, 'succeeded', JSON.stringify(done));
 });
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Publisher } from 'zeromq';
 import { startTestSuite, type TestSuite } from '../helpers/suiteHarness.js';
 import { freePort } from '../helpers/ports.js';
-import { trainerConfig, waitFor } from './trainerFixture.js';
+import { jobEnded, trainerConfig, waitFor } from './trainerFixture.js';
 
 // End to end: interactions on a SUB stream → opportunity scored and stored → LOS cycle → data set
 // → fine-tuning job → trainer progress → succeeded → performance history and metrics.
@@ -52,10 +52,7 @@ test('a published correction becomes a trained job', async () => {
   const jobId = cycles[0].job_id as string;
 
   // Progress is visible while it runs or, if it was quick, in the final record.
-  const done = await waitFor('the job to finish', async () => {
-    const r = await suite.call({ action: 'training.status', job_id: jobId });
-    return ['succeeded', 'failed'].includes(r.job.state) ? r.job : undefined;
-  }, 30_000);
+  const done = await jobEnded(suite, jobId, 30_000);
   assert.is(done.state, 'succeeded', JSON.stringify(done));
   assert.is(done.progress.step, 400);
   assert.is(done.progress.total_steps, 400);

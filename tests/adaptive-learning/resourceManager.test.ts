@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { startTestSuite } from '../helpers/suiteHarness.js';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
 import { startResourceManagerDouble } from '../fixtures/peers/ResourceManagerDouble.js';
-import { trainerConfig, waitFor } from './trainerFixture.js';
+import { jobEnded, trainerConfig, waitFor } from './trainerFixture.js';
 
 // With `resource_manager.endpoint` configured, a GPU training job asks ResourceManagerSuite for
 // its VRAM before it runs (legacy allocate_resources protocol), waits queued while refused, and
@@ -54,10 +54,7 @@ test('a CPU trainer (builtin-lora) runs without asking ResourceManagerSuite', as
   try {
     const r = await suite.call({ action: 'training.start', model_id: 'tiny', examples: [{ text: 'the quick brown fox jumps over the lazy dog' }], steps: 2, seq_len: 16 });
     assert.is(r.status, 'success', JSON.stringify(r));
-    const done = await waitFor('builtin-lora job finished', async () => {
-      const j = (await suite.call({ action: 'training.status', job_id: r.job_id })).job;
-      return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-    }, 60_000);
+    const done = await jobEnded(suite, r.job_id, 60_000);
     assert.is(done.state, 'succeeded', done.error);
     assert.is(rm.calls.length, 0, 'no allocation asked for a CPU job');
   } finally {

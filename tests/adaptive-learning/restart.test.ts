@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { reqOnce, startTestSuite } from '../helpers/suiteHarness.js';
-import { trainerConfig, waitFor } from './trainerFixture.js';
+import { jobEnded, trainerConfig, waitFor } from './trainerFixture.js';
 
 // Jobs survive the suite: a job running when the suite process dies comes back `interrupted`,
 // its orphaned trainer is stopped, and it resumes from its last checkpoint.
@@ -68,10 +68,7 @@ test('crash mid-job → interrupted → resumed from checkpoint → succeeded', 
 
     const resumed = await suite.call({ action: 'start_job', job_id: jobId });
     assert.equal([resumed.status, resumed.message, resumed.resumed], ['success', 'Job started', true]);
-    const done = await waitFor('resumed job to finish', async () => {
-      const j = (await suite.call({ action: 'training.status', job_id: jobId })).job;
-      return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-    }, 30_000);
+    const done = await jobEnded(suite, jobId, 30_000);
     assert.is(done.state, 'succeeded', JSON.stringify(done));
     assert.is(done.attempts, 2);
     assert.is(done.progress.step, 24_000);

@@ -31,3 +31,20 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Anything that sends one request to a suite and returns its parsed reply (a TestSuite, or `{ call }`). */
+interface Caller { call(req: Record<string, unknown>): Promise<any> }
+
+/** Polls `training.status` until the job has ended (succeeded, failed or cancelled); returns it. */
+export function jobEnded(suite: Caller, jobId: string, timeoutMs = 20_000, explain?: () => Promise<string> | string): Promise<any> {
+  return waitFor(`job ${jobId} to end`, async () => {
+    const j = (await suite.call({ action: 'training.status', job_id: jobId })).job;
+    return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
+  }, timeoutMs, 100, explain);
+}
+
+/** Polls `evaluate.performance` until the evaluation of the adapter trained by `jobId` is stored. */
+export function adapterEvaluation(suite: Caller, jobId: string, timeoutMs = 20_000): Promise<any> {
+  return waitFor(`evaluation of ${jobId}'s adapter`, async () =>
+    ((await suite.call({ action: 'evaluate.performance' })).adapter_evaluations as any[]).find((e) => e.job_id === jobId), timeoutMs, 100);
+}

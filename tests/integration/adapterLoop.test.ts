@@ -7,6 +7,7 @@ import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
 import { GgmlType } from '../../src/gguf/ggufTypes.js';
 import { buildSyntheticModel } from '../../src/gguf/syntheticModel.js';
 import { startTestSuite, startTinyModelManager, type TestSuite } from '../helpers/suiteHarness.js';
+import { adapterEvaluation, jobEnded } from '../adaptive-learning/trainerFixture.js';
 
 /**
  * The adapter loop across both suites, in-process over real ZMQ: AdaptiveLearningSuite trains a
@@ -32,16 +33,6 @@ const EXAMPLES = CITIES.map(([city, country]) => ({ text: `${city} is the capita
 const dataRoot = mkdtempSync(join(tmpdir(), 'adapter-loop-data-'));
 let mm: TestSuite;
 let al: TestSuite;
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test.before(async () => {
   const path = await ensureTinyModel();
@@ -82,19 +73,13 @@ test('trained adapter → registered in ModelManagerSuite → evaluated → deci
 
   const r = await al.call({ action: 'training.start', model_id: 'tiny', examples: EXAMPLES, steps: 24, seq_len: 24, learning_rate: 0.02, rank: 4, checkpoint_every: 12 });
   assert.is(r.status, 'success', JSON.stringify(r));
-  const job = await waitFor('training job', async () => {
-    const j = (await al.call({ action: 'training.status', job_id: r.job_id })).job;
-    return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
-  }, 60_000);
+  const job = await jobEnded(al, r.job_id, 60_000);
   assert.is(job.state, 'succeeded', JSON.stringify(job));
   const adapter = job.artifacts.adapter as string;
   assert.ok(adapter.endsWith('.gguf') && existsSync(adapter));
   assert.ok(job.final_loss < job.initial_loss, `loss went down: ${job.initial_loss} → ${job.final_loss}`);
 
-  const ev = await waitFor('adapter evaluation', async () => {
-    const perf = await al.call({ action: 'evaluate.performance' });
-    return perf.adapter_evaluations.find((e: any) => e.job_id === r.job_id);
-  }, 40_000);
+  const ev = await adapterEvaluation(al, r.job_id, 40_000);
   const candidate = `tiny+${r.job_id}`;
   assert.is(ev.details.candidate, candidate, JSON.stringify(ev));
   assert.is(ev.details.held_out, true);
@@ -140,19 +125,13 @@ test('the same loop on a quantised base: a generated Q4_K llama (weights stay Q4
     assert.is(loaded.status, 'success', JSON.stringify(loaded));
     const r = await al.call({ action: 'training.start', model_id: 'q4k', examples: EXAMPLES, steps: 24, seq_len: 24, learning_rate: 0.02, rank: 4 });
     assert.is(r.status, 'success', JSON.stringify(r));
-    const job = await waitFor('training job', async () => {
-      const j = (await al.call({ action: 'training.status', job_id: r.job_id })).job;
-      return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
-    }, 120_000);
+    const job = await jobEnded(al, r.job_id, 120_000);
     assert.is(job.state, 'succeeded', JSON.stringify(job));
     const adapter = job.artifacts.adapter as string;
     assert.ok(adapter.endsWith('.gguf') && existsSync(adapter));
     assert.ok(job.final_loss < job.initial_loss, `loss went down: ${job.initial_loss} → ${job.final_loss}`);
 
-    const ev = await waitFor('adapter evaluation', async () => {
-      const perf = await al.call({ action: 'evaluate.performance' });
-      return perf.adapter_evaluations.find((e: any) => e.job_id === r.job_id);
-    }, 60_000);
+    const ev = await adapterEvaluation(al, r.job_id, 60_000);
     const candidate = `q4k+${r.job_id}`;
     assert.is(ev.details.candidate, candidate, JSON.stringify(ev));
     assert.is(ev.details.held_out, true);

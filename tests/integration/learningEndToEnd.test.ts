@@ -10,7 +10,7 @@ import { Publisher } from 'zeromq';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
 import { reqOnce, startTinyModelManager, type TestSuite } from '../helpers/suiteHarness.js';
 import { freePort } from '../helpers/ports.js';
-import { waitFor } from '../adaptive-learning/trainerFixture.js';
+import { adapterEvaluation, jobEnded, waitFor } from '../adaptive-learning/trainerFixture.js';
 
 // The whole continual-learning loop in one run, against real processes: interactions published
 // on a SUB endpoint → opportunity scored and stored → data set → job scheduled → builtin-lora
@@ -114,14 +114,10 @@ test('published interactions → opportunity → job → stop → second job →
   // 4. A second job on that data set completes; its adapter is judged by ModelManagerSuite.
   const second = await call({ action: 'training.start', model_id: 'tiny', data_path: spec.data_path, steps: 40, seq_len: 16, learning_rate: 0.02 });
   assert.is(second.status, 'success', JSON.stringify(second));
-  const done = await waitFor('second job', async () => {
-    const j = await job(second.job_id);
-    return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-  }, 60_000, 200, () => describeJob(second.job_id));
+  const done = await jobEnded({ call }, second.job_id, 60_000, () => describeJob(second.job_id));
   assert.is(done.state, 'succeeded', JSON.stringify(done));
   assert.ok(done.final_loss < done.initial_loss, `loss fell: ${done.initial_loss} → ${done.final_loss}`);
-  const evaluation = await waitFor('adapter evaluation', async () =>
-    ((await call({ action: 'evaluate.performance' })).adapter_evaluations as any[]).find((e) => e.job_id === second.job_id), 60_000, 200);
+  const evaluation = await adapterEvaluation({ call }, second.job_id, 60_000);
   assert.is(evaluation.decision, 'registered', JSON.stringify(evaluation));
   assert.ok(evaluation.after_value < evaluation.before_value, 'perplexity on the correction fell');
   const listed = ((await mm.call({ action: 'models.list' })).models as any[]).map((m) => m.model_id);
@@ -142,10 +138,7 @@ test('published interactions → opportunity → job → stop → second job →
   const resumed = await call({ action: 'start_job', job_id: third.job_id });
   assert.is(resumed.resumed, true, JSON.stringify(resumed));
   // Two test files share two cores in CI; the wait is generous, and a timeout says where the job was.
-  const finished = await waitFor('resumed job', async () => {
-    const j = await job(third.job_id);
-    return ['succeeded', 'failed'].includes(j.state) ? j : undefined;
-  }, 120_000, 200, () => describeJob(third.job_id));
+  const finished = await jobEnded({ call }, third.job_id, 120_000, () => describeJob(third.job_id));
   assert.is(finished.state, 'succeeded', JSON.stringify(finished));
   assert.is(finished.attempts, 2);
   assert.is(finished.progress.step, 150);
