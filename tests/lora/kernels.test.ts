@@ -1,6 +1,7 @@
 // The trainer's shared-memory kernels against plain reference loops: the WASM gemm (edge shapes,
 // accumulate), the frozen-weight products of quantised matrices (forward, backward) on one and on
-// two threads, the threaded input preparation, and causal attention forward and backward.
+// two threads, the threaded input preparation and feed-forward gate, and causal attention forward
+// and backward.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GgmlType, ggmlTypeName } from '../../src/gguf/ggufTypes.js';
@@ -24,6 +25,18 @@ function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst / (norm || 1);
 }
 
+/** Runs `fn` with a kernel engine on a fresh shared memory, and stops its threads afterwards. */
+async function withEngine(memoryBytes: number, threads: number, maxSequence: number, fn: (engine: MatmulEngine, arena: SharedArena) => void): Promise<void> {
+  const arena = new SharedArena(memoryBytes);
+  const engine = new MatmulEngine(arena, threads, maxSequence);
+  await engine.ready;
+  try {
+    fn(engine, arena);
+  } finally {
+    await engine.dispose();
+  }
+}
+
 /** A quantised matrix in the arena, and its dequantised values for the reference. */
 function matrix(arena: SharedArena, type: GgmlType, cols: number, rows: number): { m: QuantMatrix; w: Float32Array } {
   const rowsBytes = Array.from({ length: rows }, () => quantizeRow(type, randn(cols, 0.5)));
@@ -37,106 +50,103 @@ function matrix(arena: SharedArena, type: GgmlType, cols: number, rows: number):
 }
 
 for (const threads of [1, 2]) {
-  test(`frozen products on ${threads} thread(s): forward (with llama.cpp's input rounding) and backward`, async () => {
-    const arena = new SharedArena(32 << 20);
-    const engine = new MatmulEngine(arena, threads, 96);
-    await engine.ready;
-    try {
-      for (const [type, cols, rows, T] of [[GgmlType.F32, 24, 13, 5], [GgmlType.Q8_0, 64, 40, 37], [GgmlType.Q4_K, 512, 72, 70], [GgmlType.Q6_K, 256, 300, 9], [GgmlType.Q4_1, 96, 33, 41]] as const) {
-        const { m, w } = matrix(arena, type, cols, rows);
-        const x = arena.f32(T * cols);
-        x.set(randn(T * cols));
-        const y = arena.f32(T * rows);
-        engine.forward(m, engine.transposeInput(x, T, cols, type), y);
-        const xr = Float32Array.from(x);
-        for (let t = 0; t < T; t++) roundActivationsLikeGgml(type, xr, t * cols, cols);
-        const ref = new Float64Array(T * rows);
-        for (let t = 0; t < T; t++) for (let o = 0; o < rows; o++) { let s = 0; for (let i = 0; i < cols; i++) s += xr[t * cols + i]! * w[o * cols + i]!; ref[t * rows + o] = s; }
-        assert.ok(maxRelErr(y, ref) < 1e-5, `${ggmlTypeName(type)} forward: ${maxRelErr(y, ref)}`);
+  test(`frozen products on ${threads} thread(s): forward (with llama.cpp's input rounding) and backward`, () => withEngine(32 << 20, threads, 96, (engine, arena) => {
+    for (const [type, cols, rows, T] of [[GgmlType.F32, 24, 13, 5], [GgmlType.Q8_0, 64, 40, 37], [GgmlType.Q4_K, 512, 72, 70], [GgmlType.Q6_K, 256, 300, 9], [GgmlType.Q4_1, 96, 33, 41]] as const) {
+      const { m, w } = matrix(arena, type, cols, rows);
+      const x = arena.f32(T * cols);
+      x.set(randn(T * cols));
+      const y = arena.f32(T * rows);
+      engine.forward(m, engine.transposeInput(x, T, cols, type), y);
+      const xr = Float32Array.from(x);
+      for (let t = 0; t < T; t++) roundActivationsLikeGgml(type, xr, t * cols, cols);
+      const ref = new Float64Array(T * rows);
+      for (let t = 0; t < T; t++) for (let o = 0; o < rows; o++) { let s = 0; for (let i = 0; i < cols; i++) s += xr[t * cols + i]! * w[o * cols + i]!; ref[t * rows + o] = s; }
+      assert.ok(maxRelErr(y, ref) < 1e-5, `${ggmlTypeName(type)} forward: ${maxRelErr(y, ref)}`);
 
-        const dx = arena.zeros(T * cols);
-        dx.fill(0.5);
-        engine.backward(m, engine.pack(y, T, rows), dx);
-        const refDx = new Float64Array(T * cols);
-        for (let t = 0; t < T; t++) for (let i = 0; i < cols; i++) { let s = 0.5; for (let o = 0; o < rows; o++) s += y[t * rows + o]! * w[o * cols + i]!; refDx[t * cols + i] = s; }
-        assert.ok(maxRelErr(dx, refDx) < 1e-5, `${ggmlTypeName(type)} backward: ${maxRelErr(dx, refDx)}`);
-      }
-    } finally {
-      await engine.dispose();
+      const dx = arena.zeros(T * cols);
+      dx.fill(0.5);
+      engine.backward(m, engine.pack(y, T, rows), dx);
+      const refDx = new Float64Array(T * cols);
+      for (let t = 0; t < T; t++) for (let i = 0; i < cols; i++) { let s = 0.5; for (let o = 0; o < rows; o++) s += y[t * rows + o]! * w[o * cols + i]!; refDx[t * cols + i] = s; }
+      assert.ok(maxRelErr(dx, refDx) < 1e-5, `${ggmlTypeName(type)} backward: ${maxRelErr(dx, refDx)}`);
     }
-  });
+  }));
 }
 
-test('input preparation on the threads equals the single-thread path, and leaves x as it was', async () => {
-  const arena = new SharedArena(8 << 20);
-  const engine = new MatmulEngine(arena, 2, 128);
-  await engine.ready;
-  try {
-    const T = 70, cols = 256;
-    const x = arena.f32(T * cols);
-    x.set(randn(T * cols, 3));
-    const before = Float32Array.from(x);
-    for (const type of [GgmlType.Q4_K, GgmlType.Q8_0, GgmlType.F16, undefined]) {
-      const a = engine.transposeInput(x, T, cols, type);
-      const b = transposeRounded(arena, x, T, cols, type);
-      const va = new Float32Array(arena.memory.buffer, a.ptr, T * cols);
-      const vb = new Float32Array(arena.memory.buffer, b.ptr, T * cols);
-      assert.equal(Array.from(va), Array.from(vb), `rounding for ${type}`);
-      assert.equal(Array.from(x), Array.from(before));
-    }
-  } finally {
-    await engine.dispose();
+test('input preparation on the threads equals the single-thread path, and leaves x as it was', () => withEngine(8 << 20, 2, 128, (engine, arena) => {
+  const T = 70, cols = 256;
+  const x = arena.f32(T * cols);
+  x.set(randn(T * cols, 3));
+  const before = Float32Array.from(x);
+  for (const type of [GgmlType.Q4_K, GgmlType.Q8_0, GgmlType.F16, undefined]) {
+    const a = engine.transposeInput(x, T, cols, type);
+    const b = transposeRounded(arena, x, T, cols, type);
+    const va = new Float32Array(arena.memory.buffer, a.ptr, T * cols);
+    const vb = new Float32Array(arena.memory.buffer, b.ptr, T * cols);
+    assert.equal(Array.from(va), Array.from(vb), `rounding for ${type}`);
+    assert.equal(Array.from(x), Array.from(before));
   }
-});
+}));
 
-test('causal attention with grouped heads: forward and backward equal a reference', async () => {
-  const arena = new SharedArena(8 << 20);
-  const engine = new MatmulEngine(arena, 2, 64);
-  await engine.ready;
-  try {
-    const T = 19, H = 4, Hkv = 2, D = 8, E = H * D, Ekv = Hkv * D, scale = 0.3;
-    const q = arena.f32(T * E); q.set(randn(T * E));
-    const k = arena.f32(T * Ekv); k.set(randn(T * Ekv));
-    const v = arena.f32(T * Ekv); v.set(randn(T * Ekv));
-    const probs = arena.f32(H * T * T);
-    const o = arena.f32(T * E);
-    const args = { T, H, Hkv, D, q: q.byteOffset, k: k.byteOffset, v: v.byteOffset, probs: probs.byteOffset, scale };
-    engine.attention(false, { ...args, o: o.byteOffset, dq: 0, dk: 0, dv: 0 });
-    // Reference, and a loss L = Σ o·g to check gradients by finite differences of the reference.
-    const g = randn(T * E);
-    const refOut = (qq: Float32Array, kk: Float32Array, vv: Float32Array): Float64Array => {
-      const out = new Float64Array(T * E);
-      for (let h = 0; h < H; h++) {
-        const gk = Math.floor(h / (H / Hkv));
-        for (let t = 0; t < T; t++) {
-          const sc: number[] = [];
-          for (let s = 0; s <= t; s++) { let d = 0; for (let i = 0; i < D; i++) d += qq[t * E + h * D + i]! * kk[s * Ekv + gk * D + i]!; sc.push(d * scale); }
-          const mx = Math.max(...sc);
-          const ex = sc.map((z) => Math.exp(z - mx));
-          const sum = ex.reduce((a, b) => a + b, 0);
-          for (let s = 0; s <= t; s++) for (let i = 0; i < D; i++) out[t * E + h * D + i] += (ex[s]! / sum) * vv[s * Ekv + gk * D + i]!;
-        }
-      }
-      return out;
-    };
-    assert.ok(maxRelErr(o, refOut(q, k, v)) < 1e-5, 'forward');
-    const dout = arena.f32(T * E); dout.set(g);
-    const dq = arena.zeros(T * E), dk = arena.zeros(T * Ekv), dv = arena.zeros(T * Ekv);
-    engine.attention(true, { ...args, o: dout.byteOffset, dq: dq.byteOffset, dk: dk.byteOffset, dv: dv.byteOffset });
-    const loss = (qq: Float32Array, kk: Float32Array, vv: Float32Array): number => refOut(qq, kk, vv).reduce((a, b, i) => a + b * g[i]!, 0);
-    for (const [x, dx] of [[q, dq], [k, dk], [v, dv]] as const) {
-      for (const i of [0, 5, x.length - 1, Math.floor(x.length / 2)]) {
-        const base = Float32Array.from(x);
-        const plus = Float32Array.from(base); plus[i] += 1e-3;
-        const minus = Float32Array.from(base); minus[i] -= 1e-3;
-        const args3 = (arr: Float32Array): [Float32Array, Float32Array, Float32Array] => (x === q ? [arr, k, v] : x === k ? [q, arr, v] : [q, k, arr]);
-        const numeric = (loss(...args3(plus)) - loss(...args3(minus))) / 2e-3;
-        assert.ok(Math.abs(numeric - dx[i]!) < 1e-3 * Math.max(1, Math.abs(numeric)), `gradient ${i}: ${dx[i]} vs ${numeric}`);
+test('the feed-forward gate on the threads: silu(gate)·up and sigmoid(gate), the values of the serial formula', () => withEngine(8 << 20, 2, 16, (engine, arena) => {
+  const n = 70_001; // several chunks, the last one short
+  const gate = arena.f32(n); gate.set(randn(n, 12));
+  const up = arena.f32(n); up.set(randn(n, 2));
+  const sig = arena.f32(n), act = arena.f32(n);
+  engine.swiGlu(gate, up, sig, act);
+  const refSig = new Float32Array(n), refAct = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = 1 + Math.exp(-gate[i]!);
+    refSig[i] = 1 / d;
+    refAct[i] = (gate[i]! / d) * up[i]!;
+  }
+  assert.equal(Array.from(sig), Array.from(refSig));
+  assert.equal(Array.from(act), Array.from(refAct));
+  assert.throws(() => engine.swiGlu(gate, up.subarray(1), sig, act), /different lengths/);
+  assert.throws(() => engine.swiGlu(new Float32Array(n), up, sig, act), /shared memory/);
+}));
+
+test('causal attention with grouped heads: forward and backward equal a reference', () => withEngine(8 << 20, 2, 64, (engine, arena) => {
+  const T = 19, H = 4, Hkv = 2, D = 8, E = H * D, Ekv = Hkv * D, scale = 0.3;
+  const q = arena.f32(T * E); q.set(randn(T * E));
+  const k = arena.f32(T * Ekv); k.set(randn(T * Ekv));
+  const v = arena.f32(T * Ekv); v.set(randn(T * Ekv));
+  const probs = arena.f32(H * T * T);
+  const o = arena.f32(T * E);
+  const args = { T, H, Hkv, D, q: q.byteOffset, k: k.byteOffset, v: v.byteOffset, probs: probs.byteOffset, scale };
+  engine.attention(false, { ...args, o: o.byteOffset, dq: 0, dk: 0, dv: 0 });
+  // Reference, and a loss L = Σ o·g to check gradients by finite differences of the reference.
+  const g = randn(T * E);
+  const refOut = (qq: Float32Array, kk: Float32Array, vv: Float32Array): Float64Array => {
+    const out = new Float64Array(T * E);
+    for (let h = 0; h < H; h++) {
+      const gk = Math.floor(h / (H / Hkv));
+      for (let t = 0; t < T; t++) {
+        const sc: number[] = [];
+        for (let s = 0; s <= t; s++) { let d = 0; for (let i = 0; i < D; i++) d += qq[t * E + h * D + i]! * kk[s * Ekv + gk * D + i]!; sc.push(d * scale); }
+        const mx = Math.max(...sc);
+        const ex = sc.map((z) => Math.exp(z - mx));
+        const sum = ex.reduce((a, b) => a + b, 0);
+        for (let s = 0; s <= t; s++) for (let i = 0; i < D; i++) out[t * E + h * D + i] += (ex[s]! / sum) * vv[s * Ekv + gk * D + i]!;
       }
     }
-  } finally {
-    await engine.dispose();
+    return out;
+  };
+  assert.ok(maxRelErr(o, refOut(q, k, v)) < 1e-5, 'forward');
+  const dout = arena.f32(T * E); dout.set(g);
+  const dq = arena.zeros(T * E), dk = arena.zeros(T * Ekv), dv = arena.zeros(T * Ekv);
+  engine.attention(true, { ...args, o: dout.byteOffset, dq: dq.byteOffset, dk: dk.byteOffset, dv: dv.byteOffset });
+  const loss = (qq: Float32Array, kk: Float32Array, vv: Float32Array): number => refOut(qq, kk, vv).reduce((a, b, i) => a + b * g[i]!, 0);
+  for (const [x, dx] of [[q, dq], [k, dk], [v, dv]] as const) {
+    for (const i of [0, 5, x.length - 1, Math.floor(x.length / 2)]) {
+      const base = Float32Array.from(x);
+      const plus = Float32Array.from(base); plus[i] += 1e-3;
+      const minus = Float32Array.from(base); minus[i] -= 1e-3;
+      const args3 = (arr: Float32Array): [Float32Array, Float32Array, Float32Array] => (x === q ? [arr, k, v] : x === k ? [q, arr, v] : [q, k, arr]);
+      const numeric = (loss(...args3(plus)) - loss(...args3(minus))) / 2e-3;
+      assert.ok(Math.abs(numeric - dx[i]!) < 1e-3 * Math.max(1, Math.abs(numeric)), `gradient ${i}: ${dx[i]} vs ${numeric}`);
+    }
   }
-});
+}));
 
 test.run();
