@@ -8,10 +8,10 @@ import { GgmlType, ggmlTypeName } from '../../src/gguf/ggufTypes.js';
 import { roundActivationsLikeGgml } from '../../src/gguf/quant/activations.js';
 import { dequantizeBlocks } from '../../src/gguf/quant/dequantize.js';
 import { quantizeRow } from '../../src/gguf/quant/quantize.js';
-import { MatmulEngine } from '../../src/suites/adaptive-learning/trainers/lora/kernels/MatmulEngine.js';
+import { MatmulEngine, type IntInput } from '../../src/suites/adaptive-learning/trainers/lora/kernels/MatmulEngine.js';
 import { describeMatrix, type QuantMatrix } from '../../src/suites/adaptive-learning/trainers/lora/kernels/QuantMatrix.js';
 import { SharedArena } from '../../src/suites/adaptive-learning/trainers/lora/kernels/SharedArena.js';
-import { transposeRounded } from '../../src/suites/adaptive-learning/trainers/lora/kernels/packing.js';
+import { transposeRounded, type Transposed } from '../../src/suites/adaptive-learning/trainers/lora/kernels/packing.js';
 import { seededRandom } from '../../src/util/seededRandom.js';
 
 const rand = seededRandom(99);
@@ -51,7 +51,7 @@ function matrix(arena: SharedArena, type: GgmlType, cols: number, rows: number):
 
 for (const threads of [1, 2]) {
   test(`frozen products on ${threads} thread(s): forward (with llama.cpp's input rounding) and backward`, () => withEngine(32 << 20, threads, 96, (engine, arena) => {
-    for (const [type, cols, rows, T] of [[GgmlType.F32, 24, 13, 5], [GgmlType.Q8_0, 64, 40, 37], [GgmlType.Q4_K, 512, 72, 70], [GgmlType.Q6_K, 256, 300, 9], [GgmlType.Q4_1, 96, 33, 41]] as const) {
+    for (const [type, cols, rows, T] of [[GgmlType.F32, 24, 13, 5], [GgmlType.Q8_0, 64, 40, 37], [GgmlType.Q4_0, 96, 21, 130], [GgmlType.Q5_0, 64, 9, 3], [GgmlType.Q4_K, 512, 72, 70], [GgmlType.Q5_K, 256, 30, 66], [GgmlType.Q6_K, 256, 300, 9], [GgmlType.Q4_1, 96, 33, 41]] as const) {
       const { m, w } = matrix(arena, type, cols, rows);
       const x = arena.f32(T * cols);
       x.set(randn(T * cols));
@@ -78,8 +78,8 @@ test('input preparation on the threads equals the single-thread path, and leaves
   const x = arena.f32(T * cols);
   x.set(randn(T * cols, 3));
   const before = Float32Array.from(x);
-  for (const type of [GgmlType.Q4_K, GgmlType.Q8_0, GgmlType.F16, undefined]) {
-    const a = engine.transposeInput(x, T, cols, type);
+  for (const type of [GgmlType.F16, undefined]) {
+    const a = engine.transposeInput(x, T, cols, type) as Transposed;
     const b = transposeRounded(arena, x, T, cols, type);
     const va = new Float32Array(arena.memory.buffer, a.ptr, T * cols);
     const vb = new Float32Array(arena.memory.buffer, b.ptr, T * cols);
@@ -87,6 +87,46 @@ test('input preparation on the threads equals the single-thread path, and leaves
     assert.equal(Array.from(x), Array.from(before));
   }
 }));
+
+test('integer inputs: ggml\'s 8-bit blocks (value × scale = the rounded activation), block sums, same on one thread or two', async () => {
+  const T = 70, cols = 512;
+  const xs = randn(T * cols, 3);
+  const decoded = new Map<string, number[]>();
+  for (const threads of [1, 2]) {
+    await withEngine(8 << 20, threads, 128, (engine, arena) => {
+      const x = arena.f32(T * cols);
+      x.set(xs);
+      for (const type of [GgmlType.Q4_K, GgmlType.Q8_0]) {
+        const input = engine.transposeInput(x, T, cols, type) as IntInput;
+        const i16 = new Int16Array(arena.memory.buffer), f32 = new Float32Array(arena.memory.buffer);
+        const nSeg = cols / input.lay.seg;
+        const values: number[] = [];
+        const ref = Float32Array.from(xs);
+        for (let t = 0; t < T; t++) roundActivationsLikeGgml(type, ref, t * cols, cols);
+        for (let t = 0; t < T; t++) {
+          for (let k = 0; k < cols; k++) {
+            const q = i16[input.x16 / 2 + (t >> 1) * 2 * cols + (k >> 3) * 16 + (t & 1) * 8 + (k & 7)]!;
+            const v = q * f32[input.sx / 4 + t * nSeg + Math.floor(k / input.lay.seg)]!;
+            assert.ok(Math.abs(v - ref[t * cols + k]!) <= 1e-6 * Math.abs(ref[t * cols + k]!), `${ggmlTypeName(type)} (${t}, ${k}): ${v} vs ${ref[t * cols + k]}`);
+            values.push(q);
+          }
+          if (input.lay.minSub) {
+            const kMin = cols / input.lay.minSub;
+            for (let m = 0; m < kMin; m++) {
+              let sum = 0;
+              for (let k = m * 32; k < m * 32 + 32; k++) sum += i16[input.x16 / 2 + (t >> 1) * 2 * cols + (k >> 3) * 16 + (t & 1) * 8 + (k & 7)]!;
+              assert.is(i16[input.mins / 2 + (t >> 1) * 2 * kMin + (m >> 3) * 16 + (t & 1) * 8 + (m & 7)], sum);
+            }
+          }
+        }
+        const key = ggmlTypeName(type);
+        if (decoded.has(key)) assert.equal(values, decoded.get(key), `${key}: one thread and two differ`);
+        else decoded.set(key, values);
+      }
+      assert.equal(Array.from(x), Array.from(xs));
+    });
+  }
+});
 
 test('the feed-forward gate on the threads: silu(gate)·up and sigmoid(gate), the values of the serial formula', () => withEngine(8 << 20, 2, 16, (engine, arena) => {
   const n = 70_001; // several chunks, the last one short

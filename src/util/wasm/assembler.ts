@@ -97,6 +97,7 @@ export class Code {
   f32Add(): this { return this.op(0x92); }
   f32Sub(): this { return this.op(0x93); }
   f32Mul(): this { return this.op(0x94); }
+  f32Div(): this { return this.op(0x95); }
 
   /** v128.load with natural 16-byte alignment hint (unaligned addresses still work). */
   v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
@@ -117,6 +118,24 @@ export class Code {
   i32x4ExtaddPairwiseI16x8S(): this { return this.simd(0x7e); }
   i32x4Add(): this { return this.simd(0xae); }
   i32x4ExtractLane(lane: number): this { return this.simd(0x1b, lane); }
+  // Integer SIMD for int16 dot products and the float conversions around them.
+  i32x4DotI16x8S(): this { return this.simd(0xba); }
+  f32x4ConvertI32x4S(): this { return this.simd(0xfa); }
+  i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
+  i16x8NarrowI32x4S(): this { return this.simd(0x85); }
+  f32x4Abs(): this { return this.simd(0xe0); }
+  f32x4Max(): this { return this.simd(0xe9); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  f32x4Nearest(): this { return this.simd(0x6a); }
+  /** i8x16.shuffle of the two vectors on the stack: byte i of the result is byte lanes[i] of a‖b. */
+  i8x16Shuffle(lanes: number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31)) throw new RangeError('i8x16.shuffle takes 16 byte lanes in 0..31');
+    return this.simd(0x0d, ...lanes);
+  }
+  /** i8x16.shuffle by 32-bit lanes (0–3 from the first vector, 4–7 from the second). */
+  i32x4Shuffle(lanes: [number, number, number, number]): this {
+    return this.i8x16Shuffle(lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+  }
 
   /** Adds `delta` to i32 local `i`. */
   inc(i: number, delta: number): this { return this.get(i).i32(delta).i32Add().set(i); }

@@ -10,7 +10,8 @@
 import { q8_1SumErrors } from '../../../../gguf/quant/activations.js';
 import { activationClassOf, dequantizeBlocks } from './kernels/blockCodec.js';
 import type { MatmulEngine } from './kernels/MatmulEngine.js';
-import type { Transposed } from './kernels/packing.js';
+import type { ForwardInput } from './kernels/MatmulEngine.js';
+import { intLayoutOf } from './kernels/intOperands.js';
 import type { QuantMatrix } from './kernels/QuantMatrix.js';
 import type { LoraParams } from './LoraParams.js';
 import type { ModelWeights } from './model/loadModel.js';
@@ -57,14 +58,17 @@ export interface ForwardResult {
 
 export interface DropoutSpec { p: number; rand: () => number }
 
-/** Prepared inputs of the current layer, one per activation rounding (q, k, v share one). */
+/**
+ * Prepared inputs of the current layer, one per activation rounding (q, k, v share one), each
+ * either transposed floats or quantised integers (where W's type is multiplied in integers).
+ */
 class PackCache {
-  private readonly packs = new Map<Float32Array, Map<number, Transposed>>();
+  private readonly packs = new Map<Float32Array, Map<number, ForwardInput>>();
   constructor(private readonly engine: MatmulEngine) {}
-  get(x: Float32Array, T: number, cols: number, weightType: number): Transposed {
+  get(x: Float32Array, T: number, cols: number, weightType: number): ForwardInput {
     let byClass = this.packs.get(x);
     if (!byClass) this.packs.set(x, (byClass = new Map()));
-    const cls = activationClassOf(weightType);
+    const cls = intLayoutOf(weightType) ? -1 - activationClassOf(weightType) : activationClassOf(weightType);
     let p = byClass.get(cls);
     if (!p) byClass.set(cls, (p = this.engine.transposeInput(x, T, cols, weightType)));
     return p;
@@ -109,33 +113,41 @@ export class LoraTransformer {
     const layer = this.weights.layers[l]!;
     const w = layer.proj[p]!;
     const nIn = w.cols, nOut = w.rows;
-    const y = this.frozenForward(w, u, T);
-    addBias(y, layer.bias[p], T, nOut);
     const pair = this.lora?.get(l, p);
-    if (!pair) return y;
+    if (!pair) {
+      const y = this.frozenForward(w, u, T);
+      addBias(y, layer.bias[p], T, nOut);
+      return y;
+    }
     const r = this.lora!.config.rank;
+    const arena = this.engine.arena;
     let ud = u;
     let mask: Float32Array | undefined;
-    if (dropout && dropout.p > 0) {
-      mask = this.f32(u.length);
-      ud = this.f32(u.length);
-      const keep = 1 / (1 - dropout.p);
-      for (let i = 0; i < u.length; i++) {
-        const mk = dropout.rand() < dropout.p ? 0 : keep;
-        mask[i] = mk;
-        ud[i] = u[i]! * mk;
-      }
-    }
     const h = this.f32(T * r);
-    matmulWT(h, ud, pair.a, T, nIn, r);
-    // Temporaries come from the arena (released at once), not the JS heap: T × nOut floats per
-    // projection would otherwise pile up as garbage between collections and swell the RSS.
-    const arena = this.engine.arena;
-    const mark = arena.mark();
-    const tmp = arena.f32(T * nOut);
-    matmulWT(tmp, h, pair.b, T, r, nOut);
+    let tmp: Float32Array | undefined;
+    let mark = 0;
+    // The LoRA branch runs on this thread while the helpers start on the frozen product.
+    const y = this.frozenForward(w, u, T, () => {
+      if (dropout && dropout.p > 0) {
+        mask = this.f32(u.length);
+        ud = this.f32(u.length);
+        const keep = 1 / (1 - dropout.p);
+        for (let i = 0; i < u.length; i++) {
+          const mk = dropout.rand() < dropout.p ? 0 : keep;
+          mask[i] = mk;
+          ud[i] = u[i]! * mk;
+        }
+      }
+      matmulWT(h, ud, pair.a, T, nIn, r);
+      // Temporaries come from the arena (released at once), not the JS heap: T × nOut floats per
+      // projection would otherwise pile up as garbage between collections and swell the RSS.
+      mark = arena.mark();
+      tmp = arena.f32(T * nOut);
+      matmulWT(tmp, h, pair.b, T, r, nOut);
+    });
+    addBias(y, layer.bias[p], T, nOut);
     const s = this.lora!.scale;
-    for (let i = 0; i < y.length; i++) y[i] += s * tmp[i]!;
+    for (let i = 0; i < y.length; i++) y[i] += s * tmp![i]!;
     arena.release(mark);
     c.proj[p] = { ud, mask, h };
     return y;
@@ -160,11 +172,11 @@ export class LoraTransformer {
   /**
    * y = W·u for a frozen matrix, as llama.cpp computes it: u rounded for W's type, and for
    * Q4_1 / Q5_1 the fp16 rounding of the activation block sums those formats multiply by each
-   * block's minimum.
+   * block's minimum. `meanwhile` runs on this thread while the helper threads start on W·u.
    */
-  private frozenForward(w: QuantMatrix, u: Float32Array, T: number): Float32Array {
+  private frozenForward(w: QuantMatrix, u: Float32Array, T: number, meanwhile?: () => void): Float32Array {
     const y = this.f32(T * w.rows);
-    this.engine.forward(w, this.packs.get(u, T, w.cols, w.type), y);
+    this.engine.forwardOverlapped(w, this.packs.get(u, T, w.cols, w.type), y, meanwhile);
     if (w.mins) {
       const mark = this.engine.arena.mark();
       const blocks = w.cols / 32;
@@ -284,10 +296,10 @@ export class LoraTransformer {
     return { T, sequences, logits, layers: caches, xf: x, invf, nf, rope, release: () => arena.release(mark) };
   }
 
-  /** dx += dy·W for a frozen matrix (dy is T × W.rows). */
-  private frozenBackward(w: QuantMatrix, dy: Float32Array, T: number, dx: Float32Array): void {
+  /** dx += dy·W for a frozen matrix (dy is T × W.rows); `meanwhile` as in frozenForward. */
+  private frozenBackward(w: QuantMatrix, dy: Float32Array, T: number, dx: Float32Array, meanwhile?: () => void): void {
     const mark = this.engine.arena.mark();
-    this.engine.backward(w, this.engine.pack(dy, T, w.rows), dx);
+    this.engine.backward(w, this.engine.pack(dy, T, w.rows), dx, meanwhile);
     this.engine.arena.release(mark);
   }
 
@@ -295,25 +307,32 @@ export class LoraTransformer {
   private projectBack(l: number, p: Projection, dy: Float32Array, T: number, c: LayerCache, din?: Float32Array): void {
     const w = this.weights.layers[l]!.proj[p]!;
     const nIn = w.cols, nOut = w.rows;
-    if (din) this.frozenBackward(w, dy, T, din);
     const pair = this.lora?.get(l, p);
     const pc = c.proj[p];
-    if (!pair || !pc) return;
+    if (!pair || !pc) {
+      if (din) this.frozenBackward(w, dy, T, din);
+      return;
+    }
     const r = this.lora!.config.rank;
     const s = this.lora!.scale;
-    outerAcc(pair.gb, dy, pc.h, T, nOut, r, s);
     const arena = this.engine.arena;
     const mark = arena.mark();
+    // The LoRA gradients (and LoRA's share of din, kept apart) on this thread while the helpers
+    // start on dy·W into din.
+    // (Allocated here, below what frozenBackward allocates and releases.)
     const dh = arena.zeros(T * r);
-    matmulAccW(dh, dy, pair.b, T, nOut, r);
-    for (let i = 0; i < dh.length; i++) dh[i] *= s;
-    outerAcc(pair.ga, dh, pc.ud, T, r, nIn);
-    if (din && !pc.mask) matmulAccW(din, dh, pair.a, T, r, nIn);
-    else if (din) {
-      const dud = arena.zeros(T * nIn);
-      matmulAccW(dud, dh, pair.a, T, r, nIn);
-      for (let i = 0; i < dud.length; i++) din[i] += dud[i]! * pc.mask![i]!;
-    }
+    const dud = din ? arena.zeros(T * nIn) : undefined;
+    const lora = (): void => {
+      outerAcc(pair.gb, dy, pc.h, T, nOut, r, s);
+      matmulAccW(dh, dy, pair.b, T, nOut, r);
+      for (let i = 0; i < dh.length; i++) dh[i] *= s;
+      outerAcc(pair.ga, dh, pc.ud, T, r, nIn);
+      if (dud) matmulAccW(dud, dh, pair.a, T, r, nIn);
+    };
+    if (din) this.frozenBackward(w, dy, T, din, lora);
+    else lora();
+    if (din && pc.mask) for (let i = 0; i < din.length; i++) din[i] += dud![i]! * pc.mask[i]!;
+    else if (din) for (let i = 0; i < din.length; i++) din[i] += dud![i]!;
     arena.release(mark);
   }
 

@@ -7,9 +7,11 @@
 // other work on the machine simply takes fewer of them.
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { gemmKernels, gemmModuleBytes, type GemmKernels } from './gemmModule.js';
+import { gemmKernels, gemmModuleBytes } from './gemmModule.js';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
-import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, runItem } from './matmulTasks.js';
+import { intGemmModuleBytes, intKernels } from './intGemmModule.js';
+import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
+import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, runItem, type Kernels } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
 import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
@@ -20,7 +22,32 @@ const STALL_MS = 60_000;
 /** A helper thread not running after this long will not run (a failed start shows as an error sooner). */
 const START_MS = 120_000;
 let compiled: { module: WebAssembly.Module; fused: boolean } | undefined;
+let compiledInt: WebAssembly.Module | undefined;
 
+/** The integer kernels' module (plain SIMD: no flag needed). */
+export function intModule(): WebAssembly.Module {
+  return (compiledInt ??= new WebAssembly.Module(intGemmModuleBytes({ minPages: 1, maxPages: 65536, shared: true })));
+}
+
+/**
+ * The input of a forward product with a weight type multiplied in integers: x quantised to
+ * ggml's 8-bit activation blocks (int16, pairs of rows interleaved; see intOperands.ts), one
+ * scale per block and row, and for Q4_K/Q5_K each 32 values' sum.
+ */
+export interface IntInput {
+  rows: number;
+  cols: number;
+  lay: IntLayout;
+  x16: number;
+  sx: number;
+  mins: number;
+}
+
+export type ForwardInput = Transposed | IntInput;
+
+function isIntInput(x: ForwardInput): x is IntInput {
+  return 'lay' in x;
+}
 /**
  * Compiles the gemm kernel once per process, with fused multiply-add (relaxed SIMD) where the
  * runtime has it: built in from V8 11.4, behind a flag that can be set at run time on Node 20.
@@ -54,13 +81,14 @@ export class MatmulEngine {
   readonly arena: SharedArena;
   readonly threads: number;
   readonly fusedMultiplyAdd: boolean;
-  private readonly kernels: GemmKernels;
+  private readonly kernels: Kernels;
   private readonly ctl: Int32Array;
   private readonly views: MemoryViews;
   private readonly workers: Worker[] = [];
   private readonly scratch: number;
   private readonly scratchFloats: number;
   private failure: Error | undefined;
+  private inFlight: { items: number; helpers: boolean } | undefined;
   private jitter: (() => number) | undefined;
   /** Resolves when every helper thread has started (rejects if one could not). */
   readonly ready: Promise<void>;
@@ -74,7 +102,7 @@ export class MatmulEngine {
     this.threads = Math.max(1, Math.floor(threads));
     const { module, fused } = gemmModule();
     this.fusedMultiplyAdd = fused;
-    this.kernels = gemmKernels(module, arena.memory);
+    this.kernels = { ...gemmKernels(module, arena.memory), ...intKernels(intModule(), arena.memory) };
     const ctlPtr = arena.alloc(Ctl.Size * 4);
     this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size);
     // A tile of W (≤ TILE_FLOATS), or one head's attention work (heads of up to 256 values).
@@ -83,7 +111,7 @@ export class MatmulEngine {
     this.views = new MemoryViews(arena.memory);
     const started: Promise<void>[] = [];
     for (let tid = 1; tid < this.threads; tid++) {
-      const w = startThread({ memory: arena.memory, module, ctlPtr, tid, generation: Atomics.load(this.ctl, Ctl.Generation) });
+      const w = startThread({ memory: arena.memory, module, intModule: intModule(), ctlPtr, tid, generation: Atomics.load(this.ctl, Ctl.Generation) });
       started.push(new Promise((resolve, reject) => {
         w.once('message', () => resolve());
         w.once('error', (err) => reject(new Error(`a matrix kernel thread could not start: ${err.message}`)));
@@ -110,8 +138,13 @@ export class MatmulEngine {
     return pack(this.arena, src, rows, cols, ld, c0);
   }
 
-  /** The input of forward: x (T × cols) rounded for weight type `roundFor`, transposed. */
-  transposeInput(x: Float32Array, T: number, cols: number, roundFor?: number): Transposed {
+  /**
+   * The input of forward: x (T × cols) rounded for weight type `roundFor` and transposed, or, for
+   * a type multiplied in integers, quantised as ggml quantises it (IntInput).
+   */
+  transposeInput(x: Float32Array, T: number, cols: number, roundFor?: number): ForwardInput {
+    const lay = roundFor === undefined ? undefined : intLayoutOf(roundFor);
+    if (lay) return this.quantizeInput(x, T, cols, lay, roundFor!);
     // Spread over the threads when x lives in the shared memory (the only shared buffer here).
     const shared = x.buffer instanceof SharedArrayBuffer;
     if (this.workers.length === 0 || this.jitter || T < 2 * PREPARE_ROWS || !shared) {
@@ -125,6 +158,31 @@ export class MatmulEngine {
     return { ptr: out.byteOffset, rows: T, cols };
   }
 
+  private quantizeInput(x: Float32Array, T: number, cols: number, lay: IntLayout, type: number): IntInput {
+    if (cols % lay.seg !== 0) throw new Error(`rows of ${cols} values do not split into activation blocks of ${lay.seg}`);
+    const pairs = Math.ceil(T / 2);
+    const kMin = lay.minSub ? cols / lay.minSub : 0;
+    const x16 = this.arena.alloc(pairs * 2 * cols * 2);
+    const sx = this.arena.alloc(T * (cols / lay.seg) * 4);
+    const mins = this.arena.alloc(Math.max(1, pairs * 2 * kMin * 2));
+    const shared = x.buffer instanceof SharedArrayBuffer;
+    if (this.workers.length === 0 || this.jitter || T < 2 * PREPARE_ROWS || !shared) {
+      const views = this.views.refresh();
+      const row = new Float32Array(cols);
+      for (let t = 0; t < T; t++) {
+        row.set(x.subarray(t * cols, t * cols + cols));
+        if (this.jitter) for (let k = 0; k < cols; k++) row[k] = row[k]! * (1 + this.jitter());
+        quantizeActivationRow(lay, row, 0, cols, t, views.i16, x16 / 2, views.f32, sx / 4 + t * (cols / lay.seg), views.i16, mins / 2);
+      }
+    } else {
+      const ctl = this.ctl;
+      ctl[Ctl.APtr] = x.byteOffset; ctl[Ctl.CPtr] = x16; ctl[Ctl.Cols] = cols; ctl[Ctl.T] = T;
+      ctl[Ctl.WType] = type; ctl[Ctl.IntSx] = sx; ctl[Ctl.IntMins] = mins;
+      this.dispatch(Op.PrepareIntInput, Math.ceil(T / PREPARE_ROWS));
+    }
+    return { rows: T, cols, lay, x16, sx, mins };
+  }
+
   /**
    * Conditioning probe (tests only): multiplies every input of a frozen product by 1 + jitter()
    * before it is rounded. A position whose result moves under a one-ulp jitter hangs on a
@@ -134,15 +192,40 @@ export class MatmulEngine {
     this.jitter = jitter;
   }
 
-  /** out[T×W.rows] = x·Wᵀ (x given by transposeInput). `out` has row stride W.rows. */
-  forward(w: QuantMatrix, x: Transposed, out: Float32Array): void {
-    if (x.cols !== w.cols) throw new Error(`${w.name}: input has ${x.cols} columns, the matrix ${w.cols}`);
-    const tile = forwardTile(w.cols);
-    this.run(Op.Forward, w, { ptr: x.ptr, rows: x.rows, cols: x.cols, blockStride: 0 }, out, w.rows * 4, Math.ceil(w.rows / tile), { tile });
+  /** out[T×W.rows] = x·Wᵀ (x given by transposeInput for W's type). `out` has row stride W.rows. */
+  forward(w: QuantMatrix, x: ForwardInput, out: Float32Array): void {
+    this.forwardOverlapped(w, x, out);
   }
 
-  /** dx[T×W.cols] += dy·W, dy packed (T × W.rows). */
-  backward(w: QuantMatrix, dy: Packed, dx: Float32Array): void {
+  /**
+   * forward, with `meanwhile` run on this thread while the helpers start on the product; then this
+   * thread helps finish it. `meanwhile` must not read `out` nor run another matrix task.
+   */
+  forwardOverlapped(w: QuantMatrix, x: ForwardInput, out: Float32Array, meanwhile?: () => void): void {
+    if (x.cols !== w.cols) throw new Error(`${w.name}: input has ${x.cols} columns, the matrix ${w.cols}`);
+    if (isIntInput(x)) {
+      if (intLayoutOf(w.type) !== x.lay) throw new Error(`${w.name}: input was quantised for another weight type`);
+      const ctl = this.ctl;
+      ctl[Ctl.IntSx] = x.sx; ctl[Ctl.IntMins] = x.mins;
+      const tile = this.intForwardTile(w.cols, x.lay, weightHasMins(w.type));
+      this.run(Op.ForwardInt, w, { ptr: x.x16, rows: x.rows, cols: x.cols, blockStride: 0 }, out, w.rows * 4, Math.ceil(w.rows / tile), { tile }, meanwhile);
+      return;
+    }
+    const tile = forwardTile(w.cols);
+    this.run(Op.Forward, w, { ptr: x.ptr, rows: x.rows, cols: x.cols, blockStride: 0 }, out, w.rows * 4, Math.ceil(w.rows / tile), { tile }, meanwhile);
+  }
+
+  /** Rows of W per integer forward item: int16 rows, their scales and mins within one scratch. */
+  private intForwardTile(cols: number, lay: IntLayout, mins: boolean): number {
+    const nSeg = cols / lay.seg;
+    const perRow = cols * 2 + nSeg * 8 + (mins ? (cols / lay.minSub) * 2 : 0);
+    const rows = Math.min(128, Math.floor(this.scratchFloats * 4 / perRow / 4) * 4);
+    if (rows < 4) throw new Error(`rows of ${cols} values do not fit the kernel scratch`);
+    return rows;
+  }
+
+  /** dx[T×W.cols] += dy·W, dy packed (T × W.rows); `meanwhile` as in forwardOverlapped (not touching dx). */
+  backward(w: QuantMatrix, dy: Packed, dx: Float32Array, meanwhile?: () => void): void {
     if (dy.cols !== w.rows) throw new Error(`${w.name}: gradient has ${dy.cols} columns, the matrix ${w.rows} rows`);
     // Column chunks must hold whole blocks; aim for a few chunks per thread.
     const align = Math.max(8, w.blockValues);
@@ -153,7 +236,7 @@ export class MatmulEngine {
     // Too few chunks to keep every thread busy: split the rows of dx as well.
     const splits = chunks >= this.threads * 2 ? 1 : Math.max(1, Math.min(Math.ceil(dy.rows / 4), this.threads * 2));
     const rowSplit = Math.ceil(dy.rows / splits / 4) * 4;
-    this.run(Op.Backward, w, dy, dx, w.cols * 4, chunks * Math.ceil(dy.rows / rowSplit), { chunkWidth, chunks, rowSplit });
+    this.run(Op.Backward, w, dy, dx, w.cols * 4, chunks * Math.ceil(dy.rows / rowSplit), { chunkWidth, chunks, rowSplit }, meanwhile);
   }
 
   /**
@@ -189,7 +272,7 @@ export class MatmulEngine {
   }
 
   private run(op: Op, w: QuantMatrix, a: Packed, c: Float32Array, ldc: number, items: number,
-    extra: { tile?: number; chunkWidth?: number; chunks?: number; rowSplit?: number }): void {
+    extra: { tile?: number; chunkWidth?: number; chunks?: number; rowSplit?: number }, meanwhile?: () => void): void {
     const ctl = this.ctl;
     ctl[Ctl.WType] = w.type; ctl[Ctl.WPtr] = w.ptr; ctl[Ctl.RowBytes] = w.rowBytes;
     ctl[Ctl.BlockValues] = w.blockValues; ctl[Ctl.BlockBytes] = w.blockBytes;
@@ -197,39 +280,68 @@ export class MatmulEngine {
     ctl[Ctl.APtr] = a.ptr; ctl[Ctl.ABlockStride] = a.blockStride; ctl[Ctl.CPtr] = c.byteOffset; ctl[Ctl.Ldc] = ldc;
     ctl[Ctl.Tile] = extra.tile ?? 0; ctl[Ctl.ChunkWidth] = extra.chunkWidth ?? 0;
     ctl[Ctl.Chunks] = extra.chunks ?? 0; ctl[Ctl.RowSplit] = extra.rowSplit ?? 0;
-    this.dispatch(op, items);
+    this.post(op, items);
+    try {
+      meanwhile?.();
+    } finally {
+      this.join();
+    }
   }
 
   /** Hands `items` work items of the task in the control block to every thread, this one included. */
   private dispatch(op: Op, items: number): void {
+    this.post(op, items);
+    this.join();
+  }
+
+  /**
+   * Starts the task in the control block on the helper threads and returns at once; `join` makes
+   * this thread take the items still left and waits for the rest. In between, the calling thread
+   * may do work of its own that touches none of the task's memory (see forwardOverlapped).
+   */
+  private post(op: Op, items: number): void {
     if (this.failure) throw this.failure;
+    if (this.inFlight) throw new Error('a matrix task is already running');
     const ctl = this.ctl;
     ctl[Ctl.Op] = op;
     ctl[Ctl.ScratchBase] = this.scratch; ctl[Ctl.ScratchStride] = this.scratchFloats * 4;
     ctl[Ctl.Items] = items;
     Atomics.store(ctl, Ctl.NextItem, 0);
-    const helpers = this.workers.length;
-    const views = this.views.refresh();
-    if (helpers > 0 && items > 1) {
-      Atomics.store(ctl, Ctl.Pending, helpers);
+    this.inFlight = { items, helpers: this.workers.length > 0 && items > 1 };
+    if (this.inFlight.helpers) {
+      Atomics.store(ctl, Ctl.Pending, this.workers.length);
       Atomics.add(ctl, Ctl.Generation, 1);
       Atomics.notify(ctl, Ctl.Generation);
     }
-    for (let item = Atomics.add(ctl, Ctl.NextItem, 1); item < items; item = Atomics.add(ctl, Ctl.NextItem, 1)) {
-      runItem(ctl, item, 0, views, this.kernels);
-    }
-    if (helpers > 0 && items > 1) {
-      // This thread cannot see worker events while it waits, so a thread that died mid-task
-      // shows up only as no progress: give up after a minute without any.
-      let lastChange = Date.now();
-      for (let pending = Atomics.load(ctl, Ctl.Pending); pending !== 0;) {
-        Atomics.wait(ctl, Ctl.Pending, pending, 1000);
-        const now = Atomics.load(ctl, Ctl.Pending);
-        if (now !== pending) { pending = now; lastChange = Date.now(); continue; }
-        if (Date.now() - lastChange > STALL_MS) throw new Error(`matrix kernel threads made no progress for ${STALL_MS / 1000} s`);
+  }
+
+  private join(): void {
+    const task = this.inFlight;
+    if (!task) return;
+    const ctl = this.ctl;
+    const views = this.views.refresh();
+    try {
+      for (let item = Atomics.add(ctl, Ctl.NextItem, 1); item < task.items; item = Atomics.add(ctl, Ctl.NextItem, 1)) {
+        runItem(ctl, item, 0, views, this.kernels);
       }
+    } finally {
+      if (task.helpers) this.waitForHelpers();
+      this.inFlight = undefined;
     }
     if (Atomics.load(ctl, Ctl.Failed)) throw new Error('a matrix kernel thread failed (see its log line)');
+  }
+
+  private waitForHelpers(): void {
+    // This thread cannot see worker events while it waits, so a thread that died mid-task
+    // shows up only as no progress: give up after a minute without any.
+    const ctl = this.ctl;
+    let lastChange = Date.now();
+    for (let pending = Atomics.load(ctl, Ctl.Pending); pending !== 0;) {
+      Atomics.wait(ctl, Ctl.Pending, pending, 1000);
+      const now = Atomics.load(ctl, Ctl.Pending);
+      if (now !== pending) { pending = now; lastChange = Date.now(); continue; }
+      if (Date.now() - lastChange > STALL_MS) throw new Error(`matrix kernel threads made no progress for ${STALL_MS / 1000} s`);
+    }
   }
 
   /** Stops the helper threads. */

@@ -10,6 +10,8 @@
 // tile transposed, straight into y. Backward dequantises row-major tiles of W (contiguous writes) and takes dy
 // packed (see packing.ts). y and dx are row-major f32 in the shared memory.
 import type { GemmKernels } from './gemmModule.js';
+import type { IntKernels } from './intGemmModule.js';
+import { intLayoutOf, quantizeActivationRow, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
 
@@ -24,10 +26,21 @@ export const enum Ctl {
   AttDq = 33, AttDk = 34, AttDv = 35, AttScale = 36,
   // SwiGLU task: gate at APtr, up at CPtr, n values in Cols; writes sigmoid(gate) and the product.
   SigPtr = 37, ActPtr = 38,
-  Size = 40,
+  // Integer forward (ForwardInt, PrepareIntInput): activation scales and block sums (mins).
+  IntSx = 39, IntMins = 40,
+  Size = 44,
 }
 
-export const enum Op { Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5, SwiGlu = 6 }
+export const enum Op {
+  Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5, SwiGlu = 6,
+  PrepareIntInput = 7, ForwardInt = 8,
+}
+
+/** Every kernel a thread runs. */
+export type Kernels = GemmKernels & IntKernels;
+
+/** Tokens per call of the integer kernel: their int16 rows stay in L2 while a tile of W is swept. */
+const INT_TOKEN_CHUNK = 64;
 
 /** Values one SwiGlu item computes. */
 export const SWIGLU_CHUNK = 16 * 1024;
@@ -54,6 +67,7 @@ export const TILE_FLOATS = 64 * 1024;
 /** Views of the shared memory for one thread; refreshed when the memory has grown. */
 export class MemoryViews {
   u8!: Uint8Array;
+  i16!: Int16Array;
   f32!: Float32Array;
   private length = -1;
   constructor(private readonly memory: WebAssembly.Memory) { this.refresh(); }
@@ -62,6 +76,7 @@ export class MemoryViews {
     if (buf.byteLength !== this.length) {
       this.length = buf.byteLength;
       this.u8 = new Uint8Array(buf);
+      this.i16 = new Int16Array(buf, 0, buf.byteLength >> 1);
       this.f32 = new Float32Array(buf);
     }
     return this;
@@ -69,14 +84,14 @@ export class MemoryViews {
 }
 
 /** Runs work item `item` of the task described in `ctl` on thread `tid`. */
-export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryViews, { gemm, gemmT }: GemmKernels): void {
+export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryViews, { gemm, gemmT, igemm }: Kernels): void {
   const u = (i: Ctl): number => ctl[i]! >>> 0;
   const type = u(Ctl.WType), wPtr = u(Ctl.WPtr), rowBytes = u(Ctl.RowBytes);
   const blockValues = u(Ctl.BlockValues), blockBytes = u(Ctl.BlockBytes);
   const cols = u(Ctl.Cols), rows = u(Ctl.Rows), T = u(Ctl.T);
   const aPtr = u(Ctl.APtr), aStride = u(Ctl.ABlockStride), cPtr = u(Ctl.CPtr), ldc = u(Ctl.Ldc);
   const scratch = u(Ctl.ScratchBase) + tid * u(Ctl.ScratchStride);
-  const { u8, f32 } = mem;
+  const { u8, i16, f32 } = mem;
   const op = u(Ctl.Op);
   if (op === Op.AttentionForward) return attentionForwardHead(attentionArgs(ctl), item, scratch, f32, gemm);
   if (op === Op.AttentionBackward) return attentionBackwardGroup(attentionArgs(ctl), item, scratch, f32, gemm);
@@ -102,6 +117,37 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
       f32.copyWithin(row, x + t * cols, x + t * cols + cols);
       if (type !== NO_ROUNDING) roundActivationsLikeGgml(type, f32, row, cols);
       for (let k = 0, o = out + t; k < cols; k++, o += T) f32[o] = f32[row + k]!;
+    }
+    return;
+  }
+  if (op === Op.PrepareIntInput) {
+    // Rows [t0, t0+16) of x (T × cols f32 at APtr) quantised as ggml does for WType (see intOperands).
+    const lay = intLayoutOf(type)!;
+    const t0 = item * PREPARE_ROWS;
+    const nSeg = cols / lay.seg;
+    for (let t = t0; t < Math.min(T, t0 + PREPARE_ROWS); t++) {
+      quantizeActivationRow(lay, f32, aPtr / 4 + t * cols, cols, t, i16, cPtr / 2, f32, u(Ctl.IntSx) / 4 + t * nSeg, i16, u(Ctl.IntMins) / 2);
+    }
+    return;
+  }
+  if (op === Op.ForwardInt) {
+    // Tile of W's rows [o0, o0+n) as integers and scales in scratch, times every token in chunks.
+    const lay = intLayoutOf(type)!;
+    const tile = u(Ctl.Tile);
+    const o0 = item * tile;
+    const n = Math.min(tile, rows - o0);
+    const nPad = (n + 3) & ~3;
+    const nSeg = cols / lay.seg, kMin = weightHasMins(type) ? cols / lay.minSub : 0;
+    const w16 = scratch, sw = w16 + nPad * cols * 2, m16 = sw + nSeg * nPad * 4, swMin = m16 + nPad * kMin * 2;
+    for (let j = 0; j < n; j++) unpackWeightRow(type, u8, wPtr + (o0 + j) * rowBytes, cols, j, i16, w16 / 2, f32, sw / 4, nPad, m16 / 2, swMin / 4);
+    const sx = u(Ctl.IntSx), mins = u(Ctl.IntMins);
+    for (let t0 = 0; t0 < T; t0 += INT_TOKEN_CHUNK) {
+      const tc = Math.min(INT_TOKEN_CHUNK, T - t0);
+      const out = cPtr + t0 * ldc + o0 * 4;
+      igemm(w16, cols * 8, aPtr + t0 * cols * 2, cols * 4, sw, nPad * 4, sx + t0 * nSeg * 4, nSeg * 4, out, ldc, n, tc, nSeg, lay.seg / 8, 0);
+      if (kMin) {
+        igemm(m16, kMin * 8, mins + t0 * kMin * 2, kMin * 4, swMin, nPad * 4, sx + t0 * nSeg * 4, nSeg * 4, out, ldc, n, tc, nSeg, kMin / nSeg / 8, 1);
+      }
     }
     return;
   }

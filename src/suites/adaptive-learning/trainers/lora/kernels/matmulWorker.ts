@@ -2,11 +2,12 @@
 // reports done, waits for the next task. See MatmulEngine.ts for the protocol.
 import { parentPort, workerData } from 'node:worker_threads';
 import { gemmKernels } from './gemmModule.js';
+import { intKernels } from './intGemmModule.js';
 import { Ctl, MemoryViews, runItem } from './matmulTasks.js';
 
-interface Input { memory: WebAssembly.Memory; module: WebAssembly.Module; ctlPtr: number; tid: number; generation: number }
-const { memory, module, ctlPtr, tid, generation } = workerData as Input;
-const kernels = gemmKernels(module, memory);
+interface Input { memory: WebAssembly.Memory; module: WebAssembly.Module; intModule: WebAssembly.Module; ctlPtr: number; tid: number; generation: number }
+const { memory, module, intModule, ctlPtr, tid, generation } = workerData as Input;
+const kernels = { ...gemmKernels(module, memory), ...intKernels(intModule, memory) };
 const ctl = new Int32Array(memory.buffer, ctlPtr, Ctl.Size);
 const views = new MemoryViews(memory);
 // The generation when this thread was started, not now: a task posted while the thread was still
