@@ -299,7 +299,7 @@ export class LoraTransformer {
   /** dx += dy·W for a frozen matrix (dy is T × W.rows); `meanwhile` as in frozenForward. */
   private frozenBackward(w: QuantMatrix, dy: Float32Array, T: number, dx: Float32Array, meanwhile?: () => void): void {
     const mark = this.engine.arena.mark();
-    this.engine.backward(w, this.engine.pack(dy, T, w.rows), dx, meanwhile);
+    this.engine.backward(w, this.engine.prepareGradient(dy, T, w), dx, meanwhile);
     this.engine.arena.release(mark);
   }
 

@@ -9,7 +9,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { gemmKernels, gemmModuleBytes } from './gemmModule.js';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
-import { intGemmModuleBytes, intKernels } from './intGemmModule.js';
+import { GRAD_SEGMENT, intGemmModuleBytes, intKernels } from './intGemmModule.js';
 import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
 import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, runItem, type Kernels } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
@@ -44,6 +44,15 @@ export interface IntInput {
 }
 
 export type ForwardInput = Transposed | IntInput;
+
+/** dy of a backward product as int16 in igemm's pair layout, one scale per row and 32 values. */
+export interface IntGradient { rows: number; cols: number; g16: number; pairStride: number; scales: number }
+
+export type BackwardInput = Packed | IntGradient;
+
+function isIntGradient(x: BackwardInput): x is IntGradient {
+  return 'g16' in x;
+}
 
 function isIntInput(x: ForwardInput): x is IntInput {
   return 'lay' in x;
@@ -219,24 +228,76 @@ export class MatmulEngine {
   private intForwardTile(cols: number, lay: IntLayout, mins: boolean): number {
     const nSeg = cols / lay.seg;
     const perRow = cols * 2 + nSeg * 8 + (mins ? (cols / lay.minSub) * 2 : 0);
-    const rows = Math.min(128, Math.floor(this.scratchFloats * 4 / perRow / 4) * 4);
+    const rows = Math.min(32, Math.floor(this.scratchFloats * 4 / perRow / 4) * 4);
     if (rows < 4) throw new Error(`rows of ${cols} values do not fit the kernel scratch`);
     return rows;
   }
 
-  /** dx[T×W.cols] += dy·W, dy packed (T × W.rows); `meanwhile` as in forwardOverlapped (not touching dx). */
-  backward(w: QuantMatrix, dy: Packed, dx: Float32Array, meanwhile?: () => void): void {
-    if (dy.cols !== w.rows) throw new Error(`${w.name}: gradient has ${dy.cols} columns, the matrix ${w.rows} rows`);
-    // Column chunks must hold whole blocks; aim for a few chunks per thread.
+  /**
+   * The gradient operand of backward for W: dy (T × W.rows, in the shared memory) quantised to
+   * int16 per GRAD_SEGMENT values (IntGradient) where W is a quantised type whose rows come in
+   * whole segments, else packed floats. Gradients need no match with llama.cpp; 12 bits per
+   * value and per weight, scaled per segment, keep dx within 3e-4 of the float product (relative
+   * to its largest value).
+   */
+  prepareGradient(dy: Float32Array, T: number, w: QuantMatrix): BackwardInput {
+    if (!this.intBackward(w) || !(dy.buffer instanceof SharedArrayBuffer)) return this.pack(dy, T, w.rows);
+    const O = w.rows, nSeg = O / GRAD_SEGMENT;
+    const pairStride = O * 4;
+    const g16 = this.arena.alloc(Math.ceil(T / 2) * pairStride);
+    const scales = this.arena.alloc(T * nSeg * 4);
+    this.kernels.quantRows(dy.byteOffset, O * 4, T, nSeg, g16, pairStride, scales, nSeg * 4);
+    return { rows: T, cols: O, g16, pairStride, scales };
+  }
+
+  /** Whether backward through W runs on integers: a block-quantised W with rows in whole segments. */
+  private intBackward(w: QuantMatrix): boolean {
+    return w.blockValues >= 32 && w.rows % GRAD_SEGMENT === 0 && this.intBackwardSlab(w) >= GRAD_SEGMENT;
+  }
+
+  /** Rows of W per slab of an integer backward item (f32 tile, its int16 transpose and scales in scratch). */
+  private intBackwardSlab(w: QuantMatrix): number {
+    const { chunkWidth } = this.backwardChunks(w, 4);
+    const bytesPerRow = chunkWidth * 4;
+    return Math.min(w.rows, Math.floor(this.scratchFloats * 4 / bytesPerRow / GRAD_SEGMENT) * GRAD_SEGMENT);
+  }
+
+  /** Column chunks of backward: whole blocks, a few per thread. */
+  private backwardChunks(w: QuantMatrix, T: number): { chunkWidth: number; chunks: number; rowSplit: number; items: number } {
     const align = Math.max(8, w.blockValues);
     const units = w.cols / align;
     const chunkUnits = Math.max(1, Math.floor(units / (this.threads * 3)));
     const chunkWidth = Math.min(w.cols, chunkUnits * align);
     const chunks = Math.ceil(w.cols / chunkWidth);
     // Too few chunks to keep every thread busy: split the rows of dx as well.
-    const splits = chunks >= this.threads * 2 ? 1 : Math.max(1, Math.min(Math.ceil(dy.rows / 4), this.threads * 2));
-    const rowSplit = Math.ceil(dy.rows / splits / 4) * 4;
-    this.run(Op.Backward, w, dy, dx, w.cols * 4, chunks * Math.ceil(dy.rows / rowSplit), { chunkWidth, chunks, rowSplit }, meanwhile);
+    const splits = chunks >= this.threads * 2 ? 1 : Math.max(1, Math.min(Math.ceil(T / 4), this.threads * 2));
+    const rowSplit = Math.ceil(T / splits / 4) * 4;
+    return { chunkWidth, chunks, rowSplit, items: chunks * Math.ceil(T / rowSplit) };
+  }
+
+  /**
+   * dx[T×W.cols] += dy·W, dy from prepareGradient (or pack) for W; `meanwhile` as in
+   * forwardOverlapped (it must not touch dx).
+   */
+  backward(w: QuantMatrix, dy: BackwardInput, dx: Float32Array, meanwhile?: () => void): void {
+    if (dy.cols !== w.rows) throw new Error(`${w.name}: gradient has ${dy.cols} columns, the matrix ${w.rows} rows`);
+    const { chunkWidth, chunks, rowSplit, items } = this.backwardChunks(w, dy.rows);
+    if (isIntGradient(dy)) {
+      // Two passes: Wᵀ as int16 (each tile of W converted once, `meanwhile` alongside), then the
+      // product over columns of dx. Wᵀ is transient: rows × cols int16, released by the caller's mark.
+      const slab = this.intBackwardSlab(w);
+      const wT = this.arena.alloc(w.rows * w.cols * 2);
+      const wScales = this.arena.alloc((w.rows / GRAD_SEGMENT) * w.cols * 4);
+      this.ctl[Ctl.IntSx] = wScales;
+      this.run(Op.TransposeWeightsInt, w, { ptr: 0, rows: w.rows, cols: w.cols, blockStride: 0 }, new Float32Array(this.arena.memory.buffer, wT, 0), 0,
+        chunks * Math.ceil(w.rows / slab), { chunkWidth, chunks, rowSplit: slab }, meanwhile);
+      const tile = 64;
+      this.ctl[Ctl.IntSx] = dy.scales; this.ctl[Ctl.IntMins] = wScales;
+      this.run(Op.BackwardInt, { ...w, ptr: wT }, { ptr: dy.g16, rows: dy.rows, cols: dy.cols, blockStride: dy.pairStride }, dx, w.cols * 4,
+        Math.ceil(w.cols / tile), { tile });
+      return;
+    }
+    this.run(Op.Backward, w, dy, dx, w.cols * 4, items, { chunkWidth, chunks, rowSplit }, meanwhile);
   }
 
   /**

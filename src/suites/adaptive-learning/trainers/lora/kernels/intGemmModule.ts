@@ -102,16 +102,143 @@ function igemmFunction(): Code {
   return c;
 }
 
+/**
+ * Gradient products (quantRows, requantTransposed): values per segment and the bound of their
+ * integers: 128 · 4095² < 2³¹, so a segment's sum cannot overflow. Long segments keep the
+ * kernel's per-segment float work small; 12 bits per value keep the product within ~1e-4.
+ */
+export const GRAD_SEGMENT = 128;
+export const GRAD_LIMIT = 4095;
+
+/** i8x16 shuffle lanes for 16-bit lanes l (0–7 first vector, 8–15 second). */
+const lanes16 = (l: number[]): number[] => l.flatMap((x) => [2 * x, 2 * x + 1]);
+
+/** Leaves round-half-even(v · inv) as i32x4 for the f32x4 at `addr` + offset (addr: an i32 local). */
+function emitScaledInts(c: Code, addr: number, offset: number, inv: number): void {
+  c.get(addr).v128Load(offset).get(inv).f32x4Mul().f32x4Nearest().i32x4TruncSatF32x4S();
+}
+
+/** Leaves max over the four lanes of local v, in every lane. */
+function emitLaneMax(c: Code, v: number): void {
+  c.get(v).get(v).get(v).i32x4Shuffle([2, 3, 0, 1]).f32x4Max().set(v);
+  c.get(v).get(v).get(v).i32x4Shuffle([1, 0, 3, 2]).f32x4Max().set(v);
+}
+
+/**
+ * quantRows(src, srcStride, T, nSeg, dst, dstPairStride, scales, scaleStride): T rows of
+ * GRAD_SEGMENT·nSeg floats (row t at src + t·srcStride) into int16 in the pair layout igemm reads as x
+ * (pair p at dst + p·dstPairStride), each segment scaled to ±GRAD_LIMIT by its largest
+ * magnitude; scale (max/GRAD_LIMIT) of row t, segment s at scales + t·scaleStride + 4s.
+ */
+function quantRowsFunction(): Code {
+  const c = new Code(Array.from({ length: 8 }, () => I32));
+  const [src, srcStride, T, nSeg, dst, dstPairStride, scales, scaleStride] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const t = c.local(I32), seg = c.local(I32), ps = c.local(I32), pd = c.local(I32), psc = c.local(I32);
+  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128);
+  c.f32Const(GRAD_LIMIT).f32x4Splat().set(lim);
+  c.i32(0).set(t);
+  c.block().loop();
+  c.get(t).get(T).i32GeS().brIf(1);
+  c.get(src).get(t).get(srcStride).i32Mul().i32Add().set(ps);
+  c.get(dst).get(t).i32(1).i32ShrU().get(dstPairStride).i32Mul().i32Add().get(t).i32(1).i32And().i32(4).i32Shl().i32Add().set(pd);
+  c.get(scales).get(t).get(scaleStride).i32Mul().i32Add().set(psc);
+  c.get(nSeg).set(seg);
+  c.block().get(seg).i32Eqz().brIf(0).loop();
+  c.v128Zero().set(mx);
+  for (let j = 0; j < GRAD_SEGMENT / 4; j++) c.get(mx).get(ps).v128Load(16 * j).f32x4Abs().f32x4Max().set(mx);
+  emitLaneMax(c, mx);
+  c.get(psc).get(mx).get(lim).f32x4Div().f32x4ExtractLane(0).f32Store();
+  // An all-zero segment: inv = inf, 0 · inf = NaN, which trunc_sat turns into 0.
+  c.get(lim).get(mx).f32x4Div().set(inv);
+  for (let j = 0; j < GRAD_SEGMENT / 8; j++) {
+    c.get(pd);
+    emitScaledInts(c, ps, 32 * j, inv);
+    emitScaledInts(c, ps, 32 * j + 16, inv);
+    c.i16x8NarrowI32x4S().v128Store(32 * j);
+  }
+  c.inc(ps, GRAD_SEGMENT * 4).inc(pd, GRAD_SEGMENT * 4).inc(psc, 4);
+  c.get(seg).i32(1).i32Sub().tee(seg).brIf(0);
+  c.end().end();
+  c.inc(t, 1).br(0).end().end();
+  return c;
+}
+
+/**
+ * requantTransposed(src, srcStride, h, cw, dst, dstBlockStride, scales, scaleStride): an f32
+ * tile (h rows of cw values, row o at src + o·srcStride; h a multiple of GRAD_SEGMENT, cw of 4) transposed
+ * into an igemm weight tile of cw rows × h values (rows in blocks of four, block b at
+ * dst + b·dstBlockStride), each column's segment of GRAD_SEGMENT rows scaled to ±GRAD_LIMIT by its largest
+ * magnitude; scale of column i, segment s at scales + s·scaleStride + 4i.
+ */
+function requantTransposedFunction(): Code {
+  const c = new Code(Array.from({ length: 8 }, () => I32));
+  const [src, srcStride, h, cw, dst, dstBlockStride, scales, scaleStride] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const cb = c.local(I32), seg = c.local(I32), p = c.local(I32), q = c.local(I32), pd = c.local(I32), o8 = c.local(I32), j = c.local(I32);
+  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128);
+  const n = Array.from({ length: 4 }, () => c.local(V128));
+  const ab = Array.from({ length: 4 }, () => c.local(V128));
+  c.f32Const(GRAD_LIMIT).f32x4Splat().set(lim);
+  c.i32(0).set(cb);
+  c.block().loop(); // blocks of four columns
+  c.get(cb).i32(2).i32Shl().get(cw).i32GeS().brIf(1);
+  c.i32(0).set(seg);
+  c.block().loop(); // segments of 32 rows
+  c.get(seg).i32(GRAD_SEGMENT).i32Mul().get(h).i32GeS().brIf(1);
+  c.get(src).get(seg).i32(GRAD_SEGMENT).i32Mul().get(srcStride).i32Mul().i32Add().get(cb).i32(4).i32Shl().i32Add().set(p);
+  // Largest magnitude of each of the four columns over the 32 rows.
+  c.v128Zero().set(mx).get(p).set(q).i32(GRAD_SEGMENT).set(j);
+  c.loop();
+  c.get(mx).get(q).v128Load().f32x4Abs().f32x4Max().set(mx);
+  c.get(q).get(srcStride).i32Add().set(q);
+  c.get(j).i32(1).i32Sub().tee(j).brIf(0);
+  c.end();
+  c.get(scales).get(seg).get(scaleStride).i32Mul().i32Add().get(cb).i32(4).i32Shl().i32Add()
+    .get(mx).get(lim).f32x4Div().v128Store();
+  c.get(lim).get(mx).f32x4Div().set(inv);
+  c.get(dst).get(cb).get(dstBlockStride).i32Mul().i32Add().get(seg).i32(GRAD_SEGMENT * 8).i32Mul().i32Add().set(pd);
+  c.get(p).set(q).i32(GRAD_SEGMENT / 8).set(o8);
+  c.loop(); // eight rows at a time: four columns × 8 values each
+  for (let k = 0; k < 4; k++) {
+    // Rows 2k and 2k+1: [c0 c1 c2 c3] each, narrowed to [c0..c3 of row 2k, c0..c3 of row 2k+1].
+    emitScaledInts(c, q, 0, inv);
+    c.get(q).get(srcStride).i32Add().set(q);
+    emitScaledInts(c, q, 0, inv);
+    c.get(q).get(srcStride).i32Add().set(q);
+    c.i16x8NarrowI32x4S().set(n[k]!);
+  }
+  // Transpose to per-column runs of 8 rows.
+  c.get(n[0]!).get(n[1]!).i8x16Shuffle(lanes16([0, 4, 8, 12, 1, 5, 9, 13])).set(ab[0]!); // c0 r0-3, c1 r0-3
+  c.get(n[0]!).get(n[1]!).i8x16Shuffle(lanes16([2, 6, 10, 14, 3, 7, 11, 15])).set(ab[1]!); // c2 r0-3, c3 r0-3
+  c.get(n[2]!).get(n[3]!).i8x16Shuffle(lanes16([0, 4, 8, 12, 1, 5, 9, 13])).set(ab[2]!); // c0 r4-7, c1 r4-7
+  c.get(n[2]!).get(n[3]!).i8x16Shuffle(lanes16([2, 6, 10, 14, 3, 7, 11, 15])).set(ab[3]!); // c2 r4-7, c3 r4-7
+  c.get(pd).get(ab[0]!).get(ab[2]!).i8x16Shuffle(lanes16([0, 1, 2, 3, 8, 9, 10, 11])).v128Store(0);
+  c.get(pd).get(ab[0]!).get(ab[2]!).i8x16Shuffle(lanes16([4, 5, 6, 7, 12, 13, 14, 15])).v128Store(16);
+  c.get(pd).get(ab[1]!).get(ab[3]!).i8x16Shuffle(lanes16([0, 1, 2, 3, 8, 9, 10, 11])).v128Store(32);
+  c.get(pd).get(ab[1]!).get(ab[3]!).i8x16Shuffle(lanes16([4, 5, 6, 7, 12, 13, 14, 15])).v128Store(48);
+  c.inc(pd, 64);
+  c.get(o8).i32(1).i32Sub().tee(o8).brIf(0);
+  c.end();
+  c.inc(seg, 1).br(0).end().end();
+  c.inc(cb, 1).br(0).end().end();
+  return c;
+}
+
 export type IgemmFn = (w: number, wBlockStride: number, x: number, xStride: number, sw: number, swStride: number,
   sx: number, sxStride: number, out: number, ldo: number, rows: number, T: number, nSeg: number, segSteps: number, acc: number) => void;
 
 export function intGemmModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer> {
-  return buildModule([{ name: 'igemm', code: igemmFunction() }], memory);
+  return buildModule([
+    { name: 'igemm', code: igemmFunction() },
+    { name: 'quantRows', code: quantRowsFunction() },
+    { name: 'requantTransposed', code: requantTransposedFunction() },
+  ], memory);
 }
 
-export interface IntKernels { igemm: IgemmFn }
+type I32Fn8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
+
+export interface IntKernels { igemm: IgemmFn; quantRows: I32Fn8; requantTransposed: I32Fn8 }
 
 export function intKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): IntKernels {
   const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  return { igemm: e.igemm as IgemmFn };
+  return { igemm: e.igemm as IgemmFn, quantRows: e.quantRows as I32Fn8, requantTransposed: e.requantTransposed as I32Fn8 };
 }

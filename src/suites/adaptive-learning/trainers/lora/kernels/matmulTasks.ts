@@ -1,16 +1,19 @@
-// The two matrix products of a frozen quantised weight W (rows × cols), cut into work items that
-// any thread can take: each item dequantises a tile of W into its thread's scratch (f32) and runs
-// the WebAssembly gemm on it, so W is never held in f32 as a whole.
+// The matrix products of a frozen quantised weight W (rows × cols), cut into work items that any
+// thread can take, so W is never held in f32 as a whole:
 //
-//   forward   yᵀ[rows×T] = W · x̂ᵀ[cols×T]        items: tiles of W's rows (columns of y)
-//   backward dx[T×cols] += dy[T×rows] · W         items: column chunks of dx × row splits of T
+//   forward   y[T×rows] = x̂[T×cols] · Wᵀ         items: tiles of W's rows (columns of y)
+//   backward dx[T×cols] += dy[T×rows] · W         items: see below
 //
-// Forward dequantises a tile of W straight into the packed layout (four rows interleaved, so the
-// writes are 16 bytes apart) and multiplies it by the transposed input; the kernel stores the yᵀ
-// tile transposed, straight into y. Backward dequantises row-major tiles of W (contiguous writes) and takes dy
-// packed (see packing.ts). y and dx are row-major f32 in the shared memory.
+// Float path (f32 gemm, any weight type): forward dequantises a tile of W straight into the packed
+// layout (four rows interleaved) and multiplies it by the transposed input, storing the yᵀ tile
+// transposed, straight into y; backward (items: column chunks of dx × row splits of T) dequantises
+// row-major tiles of W and takes dy packed (see packing.ts).
+// Integer path (intGemmModule.ts): ForwardInt unpacks a tile of W to its integers and multiplies
+// it by the quantised input (PrepareIntInput); backward first writes Wᵀ as int16
+// (TransposeWeightsInt, items: column chunks × slabs of rows), then BackwardInt (items: columns
+// of dx) multiplies it by the quantised dy. y and dx are row-major f32 in the shared memory.
 import type { GemmKernels } from './gemmModule.js';
-import type { IntKernels } from './intGemmModule.js';
+import { GRAD_SEGMENT, type IntKernels } from './intGemmModule.js';
 import { intLayoutOf, quantizeActivationRow, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
@@ -33,7 +36,7 @@ export const enum Ctl {
 
 export const enum Op {
   Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5, SwiGlu = 6,
-  PrepareIntInput = 7, ForwardInt = 8,
+  PrepareIntInput = 7, ForwardInt = 8, TransposeWeightsInt = 9, BackwardInt = 10,
 }
 
 /** Every kernel a thread runs. */
@@ -84,7 +87,7 @@ export class MemoryViews {
 }
 
 /** Runs work item `item` of the task described in `ctl` on thread `tid`. */
-export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryViews, { gemm, gemmT, igemm }: Kernels): void {
+export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryViews, { gemm, gemmT, igemm, requantTransposed }: Kernels): void {
   const u = (i: Ctl): number => ctl[i]! >>> 0;
   const type = u(Ctl.WType), wPtr = u(Ctl.WPtr), rowBytes = u(Ctl.RowBytes);
   const blockValues = u(Ctl.BlockValues), blockBytes = u(Ctl.BlockBytes);
@@ -151,6 +154,18 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     }
     return;
   }
+  if (op === Op.BackwardInt) {
+    // dx[t][i] += Σ_o dy[t][o]·W[o][i] on integers: Wᵀ from TransposeWeightsInt (WPtr, scales at
+    // IntMins), dy from prepareGradient (APtr, scales at IntSx). Item: Tile columns of dx.
+    const tile = u(Ctl.Tile), i0 = item * tile, n = Math.min(tile, cols - i0);
+    const nSeg = rows / GRAD_SEGMENT, gStride = nSeg * 4;
+    for (let t0 = 0; t0 < T; t0 += INT_TOKEN_CHUNK) {
+      const tc = Math.min(INT_TOKEN_CHUNK, T - t0);
+      igemm(wPtr + (i0 / 4) * rows * 8, rows * 8, aPtr + (t0 / 2) * aStride, aStride, u(Ctl.IntMins) + i0 * 4, cols * 4,
+        u(Ctl.IntSx) + t0 * gStride, gStride, cPtr + t0 * ldc + i0 * 4, ldc, n, tc, nSeg, GRAD_SEGMENT / 8, 1);
+    }
+    return;
+  }
   if (op === Op.Forward) {
     // Tile of W's rows [o0, o0+n), packed: row j of the tile lands in lane j%4 of block j/4.
     // (Lanes of a missing last row are never stored, so they need no clearing.)
@@ -173,6 +188,18 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
   const m = Math.min(rowSplit, T - r0);
   if (m <= 0) return;
   const srcSkip = (c0 / blockValues) * blockBytes;
+  if (op === Op.TransposeWeightsInt) {
+    // Column chunk c × slab r of h rows of W (whole segments): dequantised, then transposed and
+    // quantised per segment of rows into Wᵀ (int16 tile layout, cols rows × `rows` values) at CPtr,
+    // scales at IntSx. Items: chunks × slabs (RowSplit holds h).
+    const h = rowSplit, o0 = r * h;
+    const k = Math.min(h, rows - o0);
+    if (k <= 0) return;
+    for (let j = 0; j < k; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes + srcSkip, w, f32, scratch / 4 + j * w, 1);
+    requantTransposed(scratch, w * 4, k, w, cPtr + (c0 / 4) * rows * 8 + o0 * 8, rows * 8,
+      u(Ctl.IntSx) + (o0 / GRAD_SEGMENT) * cols * 4 + c0 * 4, cols * 4);
+    return;
+  }
   const h = Math.max(1, Math.min(rows, Math.floor(TILE_FLOATS / w)));
   for (let o0 = 0; o0 < rows; o0 += h) {
     const k = Math.min(h, rows - o0);
