@@ -82,6 +82,32 @@ for (const threads of [1, 2]) {
   }));
 }
 
+test('work overlapped with a product: runs on this thread, an error in it still ends the product, zero gradient blocks stay zero', () => withEngine(16 << 20, 2, 64, (engine, arena) => {
+  const cols = 256, rows = 256, T = 6;
+  const { m, w } = matrix(arena, GgmlType.Q4_K, cols, rows);
+  const x = arena.f32(T * cols);
+  x.set(randn(T * cols));
+  const y = arena.f32(T * rows);
+  let ran = false;
+  engine.forwardOverlapped(m, engine.transposeInput(x, T, cols, GgmlType.Q4_K), y, () => { ran = true; });
+  assert.ok(ran);
+  assert.throws(() => engine.forwardOverlapped(m, engine.transposeInput(x, T, cols, GgmlType.Q4_K), y, () => { throw new Error('meanwhile failed'); }), /meanwhile failed/);
+  // The engine is free again: the next product runs (no task left in flight).
+  const y2 = arena.f32(T * rows);
+  engine.forward(m, engine.transposeInput(x, T, cols, GgmlType.Q4_K), y2);
+  assert.equal(Array.from(y2), Array.from(y));
+  // A gradient row whose first 128 values are all zero: its integers are zeros, not NaN.
+  y.fill(0, 0, 128);
+  const dx = arena.zeros(T * cols);
+  const grad = engine.prepareGradient(y, T, m);
+  assert.ok('g16' in grad);
+  engine.backward(m, grad, dx);
+  const ref = new Float64Array(T * cols);
+  for (let t = 0; t < T; t++) for (let i = 0; i < cols; i++) { let s = 0; for (let o = 0; o < rows; o++) s += y[t * rows + o]! * w[o * cols + i]!; ref[t * cols + i] = s; }
+  assert.ok(dx.every(Number.isFinite));
+  assert.ok(maxRelErr(dx, ref) < 3e-4, `backward: ${maxRelErr(dx, ref)}`);
+}));
+
 test('input preparation on the threads equals the single-thread path, and leaves x as it was', () => withEngine(8 << 20, 2, 128, (engine, arena) => {
   const T = 70, cols = 256;
   const x = arena.f32(T * cols);
