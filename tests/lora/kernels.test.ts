@@ -106,6 +106,17 @@ test('work overlapped with a product: runs on this thread, an error in it still 
   for (let t = 0; t < T; t++) for (let i = 0; i < cols; i++) { let s = 0; for (let o = 0; o < rows; o++) s += y[t * rows + o]! * w[o * cols + i]!; ref[t * cols + i] = s; }
   assert.ok(dx.every(Number.isFinite));
   assert.ok(maxRelErr(dx, ref) < 3e-4, `backward: ${maxRelErr(dx, ref)}`);
+  // Wᵀ held one 256-column band at a time (as for a large vocabulary): the same values.
+  const wide = matrix(arena, GgmlType.Q4_K, 1024, 128);
+  const g = arena.f32(T * 128);
+  g.set(randn(T * 128));
+  const whole = arena.zeros(T * 1024);
+  engine.backward(wide.m, engine.prepareGradient(g, T, wide.m), whole);
+  engine.intTransposeBytes = 128 * 256 * 2;
+  const banded = arena.zeros(T * 1024);
+  engine.backward(wide.m, engine.prepareGradient(g, T, wide.m), banded);
+  assert.equal(Array.from(banded), Array.from(whole));
+  assert.ok(whole.some((v) => v !== 0));
 }));
 
 test('input preparation on the threads equals the single-thread path, and leaves x as it was', () => withEngine(8 << 20, 2, 128, (engine, arena) => {

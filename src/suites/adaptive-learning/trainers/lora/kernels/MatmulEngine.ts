@@ -19,6 +19,8 @@ import { SharedArena } from './SharedArena.js';
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 /** No helper finishing its share for this long means one has died. */
 const STALL_MS = 60_000;
+/** Most bytes of int16 Wᵀ an integer backward product holds at once (it goes in bands of columns). */
+export const INT_TRANSPOSE_BYTES = 32 << 20;
 /** A helper thread not running after this long will not run (a failed start shows as an error sooner). */
 const START_MS = 120_000;
 let compiled: { module: WebAssembly.Module; fused: boolean } | undefined;
@@ -98,6 +100,8 @@ export class MatmulEngine {
   private readonly scratchFloats: number;
   private failure: Error | undefined;
   private inFlight: { items: number; helpers: boolean } | undefined;
+  /** Most bytes of int16 Wᵀ an integer backward holds at once (settable for tests). */
+  intTransposeBytes = INT_TRANSPOSE_BYTES;
   private jitter: (() => number) | undefined;
   /** Resolves when every helper thread has started (rejects if one could not). */
   readonly ready: Promise<void>;
@@ -283,18 +287,27 @@ export class MatmulEngine {
     if (dy.cols !== w.rows) throw new Error(`${w.name}: gradient has ${dy.cols} columns, the matrix ${w.rows} rows`);
     const { chunkWidth, chunks, rowSplit, items } = this.backwardChunks(w, dy.rows);
     if (isIntGradient(dy)) {
-      // Two passes: Wᵀ as int16 (each tile of W converted once, `meanwhile` alongside), then the
-      // product over columns of dx. Wᵀ is transient: rows × cols int16, released by the caller's mark.
+      // Two passes per band of columns: Wᵀ as int16 (each tile of W converted once, `meanwhile`
+      // alongside the first), then the product over those columns of dx. Bands bound the
+      // transient Wᵀ (a large vocabulary's output matrix would otherwise need hundreds of MB);
+      // it is released with the caller's arena mark.
       const slab = this.intBackwardSlab(w);
-      const wT = this.arena.alloc(w.rows * w.cols * 2);
-      const wScales = this.arena.alloc((w.rows / GRAD_SEGMENT) * w.cols * 4);
-      this.ctl[Ctl.IntSx] = wScales;
-      this.run(Op.TransposeWeightsInt, w, { ptr: 0, rows: w.rows, cols: w.cols, blockStride: 0 }, new Float32Array(this.arena.memory.buffer, wT, 0), 0,
-        chunks * Math.ceil(w.rows / slab), { chunkWidth, chunks, rowSplit: slab }, meanwhile);
+      const chunksPerBand = Math.max(1, Math.floor(this.intTransposeBytes / (w.rows * chunkWidth * 2)));
+      const bandCols = Math.min(w.cols, chunksPerBand * chunkWidth);
+      const wT = this.arena.alloc(w.rows * bandCols * 2);
+      const wScales = this.arena.alloc((w.rows / GRAD_SEGMENT) * bandCols * 4);
       const tile = 64;
-      this.ctl[Ctl.IntSx] = dy.scales; this.ctl[Ctl.IntMins] = wScales;
-      this.run(Op.BackwardInt, { ...w, ptr: wT }, { ptr: dy.g16, rows: dy.rows, cols: dy.cols, blockStride: dy.pairStride }, dx, w.cols * 4,
-        Math.ceil(w.cols / tile), { tile });
+      for (let c0 = 0; c0 < w.cols; c0 += bandCols) {
+        const width = Math.min(bandCols, w.cols - c0);
+        const band: QuantMatrix = { ...w, ptr: w.ptr + (c0 / w.blockValues) * w.blockBytes, cols: width };
+        const bandChunks = Math.ceil(width / chunkWidth);
+        this.ctl[Ctl.IntSx] = wScales;
+        this.run(Op.TransposeWeightsInt, band, { ptr: 0, rows: w.rows, cols: width, blockStride: 0 }, new Float32Array(this.arena.memory.buffer, wT, 0), 0,
+          bandChunks * Math.ceil(w.rows / slab), { chunkWidth, chunks: bandChunks, rowSplit: slab }, c0 === 0 ? meanwhile : undefined);
+        this.ctl[Ctl.IntSx] = dy.scales; this.ctl[Ctl.IntMins] = wScales;
+        this.run(Op.BackwardInt, { ...band, ptr: wT }, { ptr: dy.g16, rows: dy.rows, cols: dy.cols, blockStride: dy.pairStride }, dx.subarray(c0), w.cols * 4,
+          Math.ceil(width / tile), { tile });
+      }
       return;
     }
     this.run(Op.Backward, w, dy, dx, w.cols * 4, items, { chunkWidth, chunks, rowSplit }, meanwhile);
