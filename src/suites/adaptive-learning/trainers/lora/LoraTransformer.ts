@@ -9,8 +9,7 @@
 // the rank-r LoRA products, norms, RoPE and element-wise work are small and run in this thread.
 import { q8_1SumErrors } from '../../../../gguf/quant/activations.js';
 import { activationClassOf, dequantizeBlocks } from './kernels/blockCodec.js';
-import type { MatmulEngine } from './kernels/MatmulEngine.js';
-import type { ForwardInput } from './kernels/MatmulEngine.js';
+import type { ForwardInput, MatmulEngine } from './kernels/MatmulEngine.js';
 import { intLayoutOf } from './kernels/intOperands.js';
 import type { QuantMatrix } from './kernels/QuantMatrix.js';
 import type { LoraParams } from './LoraParams.js';

@@ -47,7 +47,7 @@ export interface IntInput {
 
 export type ForwardInput = Transposed | IntInput;
 
-/** dy of a backward product as int16 in igemm's pair layout, one scale per row and 32 values. */
+/** dy of a backward product as int16 in igemm's pair layout, one scale per row and GRAD_SEGMENT values. */
 export interface IntGradient { rows: number; cols: number; g16: number; pairStride: number; scales: number }
 
 export type BackwardInput = Packed | IntGradient;
