@@ -13,10 +13,11 @@ import type { ForwardInput, MatmulEngine } from './kernels/MatmulEngine.js';
 import { intLayoutOf } from './kernels/intOperands.js';
 import type { QuantMatrix } from './kernels/QuantMatrix.js';
 import type { LoraParams } from './LoraParams.js';
+import { LoraProducts, type TokenSlice } from './loraProducts.js';
 import type { ModelWeights } from './model/loadModel.js';
 import type { Projection } from './model/modelSpec.js';
 import {
-  matmulAccW, matmulWT, outerAcc, rmsNormBackward, rmsNormForward, ropeApply, ropeTables,
+  rmsNormBackward, rmsNormForward, ropeApply, ropeTables,
 } from './tensorOps.js';
 
 /** What one adapted projection saved for backward. */
@@ -92,9 +93,13 @@ function scatterColumns(dst: Float32Array, T: number, width: number, c0: number,
 
 export class LoraTransformer {
   private readonly packs: PackCache;
+  private readonly loraProducts: LoraProducts;
+  /** The sequences of the pass being back-propagated (set by backward for projectBack). */
+  private slices: ReadonlyArray<TokenSlice> = [];
 
   constructor(readonly weights: ModelWeights, readonly engine: MatmulEngine, readonly lora?: LoraParams) {
     this.packs = new PackCache(engine);
+    this.loraProducts = new LoraProducts(engine, lora?.config.rank ?? 0);
   }
 
   /** Activation memory, not cleared: for buffers written in full. */
@@ -137,12 +142,11 @@ export class LoraTransformer {
           ud[i] = u[i]! * mk;
         }
       }
-      matmulWT(h, ud, pair.a, T, nIn, r);
       // Temporaries come from the arena (released at once), not the JS heap: T × nOut floats per
       // projection would otherwise pile up as garbage between collections and swell the RSS.
       mark = arena.mark();
       tmp = arena.f32(T * nOut);
-      matmulWT(tmp, h, pair.b, T, r, nOut);
+      this.loraProducts.forward(pair, ud, T, h, tmp);
     });
     addBias(y, layer.bias[p], T, nOut);
     const s = this.lora!.scale;
@@ -319,15 +323,9 @@ export class LoraTransformer {
     // The LoRA gradients (and LoRA's share of din, kept apart) on this thread while the helpers
     // start on dy·W into din.
     // (Allocated here, below what frozenBackward allocates and releases.)
-    const dh = arena.zeros(T * r);
-    const dud = din ? arena.zeros(T * nIn) : undefined;
-    const lora = (): void => {
-      outerAcc(pair.gb, dy, pc.h, T, nOut, r, s);
-      matmulAccW(dh, dy, pair.b, T, nOut, r);
-      for (let i = 0; i < dh.length; i++) dh[i] *= s;
-      outerAcc(pair.ga, dh, pc.ud, T, r, nIn);
-      if (dud) matmulAccW(dud, dh, pair.a, T, r, nIn);
-    };
+    const dh = arena.f32(T * r);
+    const dud = din ? arena.f32(T * nIn) : undefined;
+    const lora = (): void => this.loraProducts.backward(pair, dy, pc.h, pc.ud, this.slices, s, dh, dud);
     if (din) this.frozenBackward(w, dy, T, din, lora);
     else lora();
     if (din && pc.mask) for (let i = 0; i < din.length; i++) din[i] += dud![i]! * pc.mask[i]!;
@@ -341,6 +339,7 @@ export class LoraTransformer {
     const arena = this.engine.arena;
     const { hp, spec, layers, outputNorm, output } = this.weights;
     const T = fw.T;
+    this.slices = fw.sequences;
     const E = hp.nEmbd, D = hp.headDim, H = hp.nHead, Hkv = hp.nHeadKv, F = hp.nFf;
     const Eq = H * D, Ekv = D * Hkv;
     const lowest = this.lora.lowestLayer;

@@ -146,6 +146,16 @@ export class MatmulEngine {
     this.ready.catch(() => undefined);
   }
 
+  /**
+   * C (m×n, row stride ldc floats) = or += A·B on this thread alone: A packed (engine.pack), B row-major
+   * (k×n, row stride ldb floats). B and C must live in the shared memory.
+   */
+  gemmHere(a: Packed, b: Float32Array, ldb: number, c: Float32Array, ldc: number, m: number, n: number, k: number, accumulate: boolean): void {
+    if (!(b.buffer instanceof SharedArrayBuffer) || !(c.buffer instanceof SharedArrayBuffer)) throw new Error('gemmHere: operands must live in the shared memory');
+    if (m === 0 || n === 0) return;
+    this.kernels.gemm(a.ptr, a.blockStride, b.byteOffset, ldb * 4, c.byteOffset, ldc * 4, m, n, k, accumulate ? 1 : 0);
+  }
+
   /** Packs `src` for use as the left operand of backward (see packing.ts). */
   pack(src: Float32Array, rows: number, cols: number, ld = cols, c0 = 0): Packed {
     return pack(this.arena, src, rows, cols, ld, c0);
