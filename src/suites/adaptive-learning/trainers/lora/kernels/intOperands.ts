@@ -82,17 +82,20 @@ export function quantizeActivationRow(lay: IntLayout, f32: Float32Array, src: nu
       mul = amax !== 0 ? f(127 / amax) : 0;
     }
     sx[sxAt + s] = scale;
+    // Eight values per store group (the pair layout keeps 8 consecutive k together); block sums
+    // of minSub values for the mins product.
     let sum = 0;
-    for (let j = b; j < b + lay.seg; j++) {
-      const q = Math.min(127, (f(f32[src + j]! * mul) + RNE) - RNE);
-      x16[pair + (j >> 3) * 16 + (j & 7)] = q;
-      if (kMin) {
+    for (let g = b; g < b + lay.seg; g += 8) {
+      const at = pair + (g >> 3) * 16;
+      for (let j = 0; j < 8; j++) {
+        const q = Math.min(127, (f(f32[src + g + j]! * mul) + RNE) - RNE);
+        x16[at + j] = q;
         sum += q;
-        if ((j + 1) % lay.minSub === 0) {
-          const m = (j + 1) / lay.minSub - 1;
-          m16![mPair + (m >> 3) * 16 + (m & 7)] = sum;
-          sum = 0;
-        }
+      }
+      if (kMin && ((g + 8) & (lay.minSub - 1)) === 0) {
+        const m = (g + 8) / lay.minSub - 1;
+        m16![mPair + (m >> 3) * 16 + (m & 7)] = sum;
+        sum = 0;
       }
     }
   }
@@ -152,20 +155,23 @@ export function unpackWeightRow(type: number, u8: Uint8Array, p: number, cols: n
         }
         for (let c = 0; c < 4; c++) {
           const s1 = sc8[2 * c]!, s2 = sc8[2 * c + 1]!;
-          const k1 = b + 64 * c, k2 = k1 + 32;
-          if (five) {
-            const ql = p + 48 + 32 * c, qh = p + 16;
-            for (let l = 0; l < 32; l++) {
-              const v = u8[ql + l]!, h = u8[qh + l]!;
-              w16[at(k1 + l)] = s1 * ((v & 15) | (((h >> (2 * c)) & 1) << 4));
-              w16[at(k2 + l)] = s2 * ((v >> 4) | (((h >> (2 * c + 1)) & 1) << 4));
-            }
-          } else {
-            const q = p + 16 + 32 * c;
-            for (let l = 0; l < 32; l++) {
-              const v = u8[q + l]!;
-              w16[at(k1 + l)] = s1 * (v & 15);
-              w16[at(k2 + l)] = s2 * (v >> 4);
+          // Values b+64c+l (low nibbles) and b+64c+32+l (high), eight consecutive k per group.
+          for (let g = 0; g < 4; g++) {
+            const o1 = at(b + 64 * c + 8 * g), o2 = o1 + 4 * 32;
+            if (five) {
+              const ql = p + 48 + 32 * c + 8 * g, qh = p + 16 + 8 * g;
+              for (let j = 0; j < 8; j++) {
+                const v = u8[ql + j]!, h = u8[qh + j]!;
+                w16[o1 + j] = s1 * ((v & 15) | (((h >> (2 * c)) & 1) << 4));
+                w16[o2 + j] = s2 * ((v >> 4) | (((h >> (2 * c + 1)) & 1) << 4));
+              }
+            } else {
+              const q = p + 16 + 32 * c + 8 * g;
+              for (let j = 0; j < 8; j++) {
+                const v = u8[q + j]!;
+                w16[o1 + j] = s1 * (v & 15);
+                w16[o2 + j] = s2 * (v >> 4);
+              }
             }
           }
         }
@@ -177,13 +183,19 @@ export function unpackWeightRow(type: number, u8: Uint8Array, p: number, cols: n
         sw[swBase + s * swStride + r] = H[u8[p + 208]! | (u8[p + 209]! << 8)]!;
         for (let n = 0; n < 2; n++) {
           const ql = p + 64 * n, qh = p + 128 + 32 * n, sc = p + 192 + 8 * n, k0 = b + 128 * n;
-          for (let l = 0; l < 32; l++) {
-            const is = sc + (l >> 4);
-            const a = u8[ql + l]!, c = u8[ql + l + 32]!, h = u8[qh + l]!;
-            w16[at(k0 + l)] = ((u8[is]! << 24) >> 24) * (((a & 15) | ((h & 3) << 4)) - 32);
-            w16[at(k0 + l + 32)] = ((u8[is + 2]! << 24) >> 24) * (((c & 15) | (((h >> 2) & 3) << 4)) - 32);
-            w16[at(k0 + l + 64)] = ((u8[is + 4]! << 24) >> 24) * (((a >> 4) | (((h >> 4) & 3) << 4)) - 32);
-            w16[at(k0 + l + 96)] = ((u8[is + 6]! << 24) >> 24) * (((c >> 4) | (((h >> 6) & 3) << 4)) - 32);
+          for (let g = 0; g < 4; g++) {
+            // Values k0+l, +32, +64, +96 for l in 8g..8g+7 (one sub-block scale each).
+            const is = sc + (g >> 1);
+            const s0 = (u8[is]! << 24) >> 24, s1 = (u8[is + 2]! << 24) >> 24, s2 = (u8[is + 4]! << 24) >> 24, s3 = (u8[is + 6]! << 24) >> 24;
+            const o0 = at(k0 + 8 * g), o1 = o0 + 4 * 32, o2 = o0 + 8 * 32, o3 = o0 + 12 * 32;
+            for (let j = 0; j < 8; j++) {
+              const l = 8 * g + j;
+              const a = u8[ql + l]!, c = u8[ql + l + 32]!, h = u8[qh + l]!;
+              w16[o0 + j] = s0 * (((a & 15) | ((h & 3) << 4)) - 32);
+              w16[o1 + j] = s1 * (((c & 15) | (((h >> 2) & 3) << 4)) - 32);
+              w16[o2 + j] = s2 * (((a >> 4) | (((h >> 4) & 3) << 4)) - 32);
+              w16[o3 + j] = s3 * (((c >> 4) | (((h >> 6) & 3) << 4)) - 32);
+            }
           }
         }
       }
