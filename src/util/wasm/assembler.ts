@@ -105,6 +105,13 @@ export class Code {
   v128Store(offset = 0): this { return this.simd(0x0b, 4, ...uleb(offset)); }
   v128Zero(): this { return this.simd(0x0c, ...new Array(16).fill(0)); }
   f32x4Splat(): this { return this.simd(0x13); }
+  i32x4Splat(): this { return this.simd(0x11); }
+  f32x4Min(): this { return this.simd(0xe8); }
+  f32x4Neg(): this { return this.simd(0xe1); }
+  f32x4Gt(): this { return this.simd(0x44); }
+  /** v128.bitselect(a, b, mask): bits of a where mask is 1, of b where it is 0. */
+  v128Bitselect(): this { return this.simd(0x52); }
+  i32x4Shl(): this { return this.simd(0xab); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }

@@ -7,11 +7,12 @@
 // other work on the machine simply takes fewer of them.
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { gemmKernels, gemmModuleBytes } from './gemmModule.js';
+import { gemmModuleBytes } from './gemmModule.js';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
-import { GRAD_SEGMENT, intGemmModuleBytes, intKernels } from './intGemmModule.js';
+import { GRAD_SEGMENT, intGemmModuleBytes } from './intGemmModule.js';
+import { swiGluModuleBytes } from './swiGluModule.js';
 import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
-import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, runItem, type Kernels } from './matmulTasks.js';
+import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, type Kernels } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
 import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
@@ -25,6 +26,13 @@ export const INT_TRANSPOSE_BYTES = 32 << 20;
 const START_MS = 120_000;
 let compiled: { module: WebAssembly.Module; fused: boolean } | undefined;
 let compiledInt: WebAssembly.Module | undefined;
+let compiledSwiGlu: WebAssembly.Module | undefined;
+
+/** The feed-forward gate's module. */
+export function swiGluModule(): WebAssembly.Module {
+  return (compiledSwiGlu ??= new WebAssembly.Module(swiGluModuleBytes({ minPages: 1, maxPages: 65536, shared: true })));
+}
+
 
 /** The integer kernels' module (plain SIMD: no flag needed). */
 export function intModule(): WebAssembly.Module {
@@ -115,7 +123,8 @@ export class MatmulEngine {
     this.threads = Math.max(1, Math.floor(threads));
     const { module, fused } = gemmModule();
     this.fusedMultiplyAdd = fused;
-    this.kernels = { ...gemmKernels(module, arena.memory), ...intKernels(intModule(), arena.memory) };
+    const modules = { gemm: module, int: intModule(), swiGlu: swiGluModule() };
+    this.kernels = instantiateKernels(modules, arena.memory);
     const ctlPtr = arena.alloc(Ctl.Size * 4);
     this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size);
     // A tile of W (≤ TILE_FLOATS), or one head's attention work (heads of up to 256 values).
@@ -124,7 +133,7 @@ export class MatmulEngine {
     this.views = new MemoryViews(arena.memory);
     const started: Promise<void>[] = [];
     for (let tid = 1; tid < this.threads; tid++) {
-      const w = startThread({ memory: arena.memory, module, intModule: intModule(), ctlPtr, tid, generation: Atomics.load(this.ctl, Ctl.Generation) });
+      const w = startThread({ memory: arena.memory, modules, ctlPtr, tid, generation: Atomics.load(this.ctl, Ctl.Generation) });
       started.push(new Promise((resolve, reject) => {
         w.once('message', () => resolve());
         w.once('error', (err) => reject(new Error(`a matrix kernel thread could not start: ${err.message}`)));

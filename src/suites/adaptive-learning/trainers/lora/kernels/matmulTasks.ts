@@ -12,8 +12,9 @@
 // it by the quantised input (PrepareIntInput); backward first writes Wᵀ as int16
 // (TransposeWeightsInt, items: column chunks × slabs of rows), then BackwardInt (items: columns
 // of dx) multiplies it by the quantised dy. y and dx are row-major f32 in the shared memory.
-import type { GemmKernels } from './gemmModule.js';
-import { GRAD_SEGMENT, type IntKernels } from './intGemmModule.js';
+import { gemmKernels, type GemmKernels } from './gemmModule.js';
+import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
+import type { SwiGluFn } from './swiGluModule.js';
 import { intLayoutOf, quantizeActivationRow, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
@@ -40,7 +41,16 @@ export const enum Op {
 }
 
 /** Every kernel a thread runs. */
-export type Kernels = GemmKernels & IntKernels;
+export type Kernels = GemmKernels & IntKernels & { swiGlu: SwiGluFn };
+
+/** The compiled kernel modules, shared with every thread. */
+export interface KernelModules { gemm: WebAssembly.Module; int: WebAssembly.Module; swiGlu: WebAssembly.Module }
+
+/** Every kernel, instantiated on `memory` for one thread. */
+export function instantiateKernels(modules: KernelModules, memory: WebAssembly.Memory): Kernels {
+  const swiGlu = new WebAssembly.Instance(modules.swiGlu, { env: { memory } }).exports.swiGlu as SwiGluFn;
+  return { ...gemmKernels(modules.gemm, memory), ...intKernels(modules.int, memory), swiGlu };
+}
 
 /** Tokens per call of the integer kernel: their int16 rows stay in L2 while a tile of W is swept. */
 const INT_TOKEN_CHUNK = 64;
@@ -87,7 +97,8 @@ export class MemoryViews {
 }
 
 /** Runs work item `item` of the task described in `ctl` on thread `tid`. */
-export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryViews, { gemm, gemmT, igemm, requantTransposed }: Kernels): void {
+export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryViews, kernels: Kernels): void {
+  const { gemm, gemmT, igemm, requantTransposed } = kernels;
   const u = (i: Ctl): number => ctl[i]! >>> 0;
   const type = u(Ctl.WType), wPtr = u(Ctl.WPtr), rowBytes = u(Ctl.RowBytes);
   const blockValues = u(Ctl.BlockValues), blockBytes = u(Ctl.BlockBytes);
@@ -102,8 +113,11 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     // act = silu(gate)·up with silu as ggml writes it (g / (1 + e^-g)); sig = 1 / (1 + e^-g) is
     // kept for the backward pass.
     const n = u(Ctl.Cols), g = u(Ctl.APtr) / 4, up = u(Ctl.CPtr) / 4, sig = u(Ctl.SigPtr) / 4, act = u(Ctl.ActPtr) / 4;
-    const end = Math.min(n, (item + 1) * SWIGLU_CHUNK);
-    for (let i = item * SWIGLU_CHUNK; i < end; i++) {
+    const start = item * SWIGLU_CHUNK, end = Math.min(n, start + SWIGLU_CHUNK);
+    // Whole vectors in the kernel (SWIGLU_CHUNK is a multiple of 4), the last few values here.
+    const vectorEnd = start + ((end - start) & ~3);
+    kernels.swiGlu((g + start) * 4, (up + start) * 4, (sig + start) * 4, (act + start) * 4, (vectorEnd - start) * 4);
+    for (let i = vectorEnd; i < end; i++) {
       const gv = f32[g + i]!;
       const d = 1 + Math.exp(-gv);
       f32[sig + i] = 1 / d;

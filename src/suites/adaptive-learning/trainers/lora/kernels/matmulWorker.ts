@@ -1,13 +1,11 @@
 // A matrix-kernel thread: waits on the control block, takes work items until none are left,
 // reports done, waits for the next task. See MatmulEngine.ts for the protocol.
 import { parentPort, workerData } from 'node:worker_threads';
-import { gemmKernels } from './gemmModule.js';
-import { intKernels } from './intGemmModule.js';
-import { Ctl, MemoryViews, runItem } from './matmulTasks.js';
+import { Ctl, MemoryViews, instantiateKernels, runItem, type KernelModules } from './matmulTasks.js';
 
-interface Input { memory: WebAssembly.Memory; module: WebAssembly.Module; intModule: WebAssembly.Module; ctlPtr: number; tid: number; generation: number }
-const { memory, module, intModule, ctlPtr, tid, generation } = workerData as Input;
-const kernels = { ...gemmKernels(module, memory), ...intKernels(intModule, memory) };
+interface Input { memory: WebAssembly.Memory; modules: KernelModules; ctlPtr: number; tid: number; generation: number }
+const { memory, modules, ctlPtr, tid, generation } = workerData as Input;
+const kernels = instantiateKernels(modules, memory);
 const ctl = new Int32Array(memory.buffer, ctlPtr, Ctl.Size);
 const views = new MemoryViews(memory);
 // The generation when this thread was started, not now: a task posted while the thread was still
