@@ -9,6 +9,7 @@ import { roundActivationsLikeGgml } from '../../src/gguf/quant/activations.js';
 import { dequantizeBlocks } from '../../src/gguf/quant/dequantize.js';
 import { quantizeRow } from '../../src/gguf/quant/quantize.js';
 import { MatmulEngine, type IntInput } from '../../src/suites/adaptive-learning/trainers/lora/kernels/MatmulEngine.js';
+import { quantizeActivationRow } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intOperands.js';
 import { describeMatrix, type QuantMatrix } from '../../src/suites/adaptive-learning/trainers/lora/kernels/QuantMatrix.js';
 import { SharedArena } from '../../src/suites/adaptive-learning/trainers/lora/kernels/SharedArena.js';
 import { transposeRounded, type Transposed } from '../../src/suites/adaptive-learning/trainers/lora/kernels/packing.js';
@@ -165,6 +166,13 @@ test('integer inputs: ggml\'s 8-bit blocks (value × scale = the rounded activat
             }
           }
         }
+        // The kernels' integers and scales are those of the plain-JS reference, exactly.
+        const kMinRef = input.lay.minSub ? cols / input.lay.minSub : 0;
+        const refQ = new Int16Array(T * cols + 16), refS = new Float32Array(T * nSeg), refM = new Int16Array(T * kMinRef + 16);
+        for (let t = 0; t < T; t++) quantizeActivationRow(input.lay, xs, t * cols, cols, t, refQ, 0, refS, t * nSeg, refM, 0);
+        assert.equal(Array.from(i16.subarray(input.x16 / 2, input.x16 / 2 + T * cols)), Array.from(refQ.subarray(0, T * cols)), `${ggmlTypeName(type)}: integers`);
+        assert.equal(Array.from(f32.subarray(input.sx / 4, input.sx / 4 + T * nSeg)), Array.from(refS), `${ggmlTypeName(type)}: scales`);
+        if (kMinRef) assert.equal(Array.from(i16.subarray(input.mins / 2, input.mins / 2 + T * kMinRef)), Array.from(refM.subarray(0, T * kMinRef)), 'block sums');
         const key = ggmlTypeName(type);
         if (decoded.has(key)) assert.equal(values, decoded.get(key), `${key}: one thread and two differ`);
         else decoded.set(key, values);

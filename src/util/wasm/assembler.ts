@@ -71,6 +71,7 @@ export class Code {
   i32Store(offset = 0): this { return this.op(0x36, 2, ...uleb(offset)); }
   i32Load8u(offset = 0): this { return this.op(0x2d, 0, ...uleb(offset)); }
   i32Load16u(offset = 0): this { return this.op(0x2f, 1, ...uleb(offset)); }
+  i32Store16(offset = 0): this { return this.op(0x3b, 1, ...uleb(offset)); }
   i32Eqz(): this { return this.op(0x45); }
   i32Eq(): this { return this.op(0x46); }
   i32Ne(): this { return this.op(0x47); }
@@ -112,6 +113,7 @@ export class Code {
   /** v128.bitselect(a, b, mask): bits of a where mask is 1, of b where it is 0. */
   v128Bitselect(): this { return this.simd(0x52); }
   i32x4Shl(): this { return this.simd(0xab); }
+  i32x4MinS(): this { return this.simd(0xb6); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }

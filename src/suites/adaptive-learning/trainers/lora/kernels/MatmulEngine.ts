@@ -197,8 +197,10 @@ export class MatmulEngine {
     const x16 = this.arena.alloc(pairs * 2 * cols * 2);
     const sx = this.arena.alloc(T * (cols / lay.seg) * 4);
     const mins = this.arena.alloc(Math.max(1, pairs * 2 * kMin * 2));
+    // The kernels (one thread or several) unless x is not in the shared memory or the jitter
+    // probe must touch every value first.
     const shared = x.buffer instanceof SharedArrayBuffer;
-    if (this.workers.length === 0 || this.jitter || T < 2 * PREPARE_ROWS || !shared) {
+    if (this.jitter || !shared) {
       const views = this.views.refresh();
       const row = new Float32Array(cols);
       for (let t = 0; t < T; t++) {

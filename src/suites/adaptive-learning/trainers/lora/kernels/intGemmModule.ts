@@ -223,6 +223,84 @@ function requantTransposedFunction(): Code {
   return c;
 }
 
+/**
+ * blockAbsMax(src, srcStride, rows, nBlocks, blockSteps, out, outStride): the largest magnitude
+ * of each block of 4·blockSteps floats; row r (at src + r·srcStride), block b to out + r·outStride + 4b.
+ */
+function blockAbsMaxFunction(): Code {
+  const c = new Code(Array.from({ length: 7 }, () => I32));
+  const [src, srcStride, rows, nBlocks, blockSteps, out, outStride] = [0, 1, 2, 3, 4, 5, 6];
+  const r = c.local(I32), b = c.local(I32), p = c.local(I32), q = c.local(I32), k = c.local(I32);
+  const mx = c.local(V128);
+  c.i32(0).set(r);
+  c.block().loop();
+  c.get(r).get(rows).i32GeS().brIf(1);
+  c.get(src).get(r).get(srcStride).i32Mul().i32Add().set(p);
+  c.get(out).get(r).get(outStride).i32Mul().i32Add().set(q);
+  c.get(nBlocks).set(b);
+  c.block().get(b).i32Eqz().brIf(0).loop();
+  c.v128Zero().set(mx).get(blockSteps).set(k);
+  c.loop();
+  c.get(mx).get(p).v128Load().f32x4Abs().f32x4Max().set(mx);
+  c.inc(p, 16).get(k).i32(1).i32Sub().tee(k).brIf(0);
+  c.end();
+  emitLaneMax(c, mx);
+  c.get(q).get(mx).f32x4ExtractLane(0).f32Store();
+  c.inc(q, 4).get(b).i32(1).i32Sub().tee(b).brIf(0);
+  c.end().end();
+  c.inc(r, 1).br(0).end().end();
+  return c;
+}
+
+/**
+ * quantizeBlocks(src, srcStride, rows, nBlocks, blockSteps, mul, mulStride, dst, pairStride, mins, minsPairStride):
+ * q = min(127, round-half-even(x · mul[r][b])) for blocks of 8·blockSteps floats, as int16 in
+ * igemm's pair layout (rows r and r+1 of a pair at dst + (r/2)·pairStride; r = 0 is even); with
+ * mins ≠ 0, each 32 values' sum of q as int16 in the same layout (minsPairStride per pair).
+ */
+function quantizeBlocksFunction(): Code {
+  const c = new Code(Array.from({ length: 11 }, () => I32));
+  const [src, srcStride, rows, nBlocks, blockSteps, mul, mulStride, dst, pairStride, mins, minsPairStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const r = c.local(I32), b = c.local(I32), p = c.local(I32), pd = c.local(I32), pm = c.local(I32), pmul = c.local(I32), k = c.local(I32), g = c.local(I32);
+  const m = c.local(V128), lim = c.local(V128), v0 = c.local(V128), v1 = c.local(V128), sum = c.local(V128);
+  c.i32(127).i32x4Splat().set(lim);
+  c.i32(0).set(r);
+  c.block().loop();
+  c.get(r).get(rows).i32GeS().brIf(1);
+  c.get(src).get(r).get(srcStride).i32Mul().i32Add().set(p);
+  const parity = (): void => { c.get(r).i32(1).i32And().i32(4).i32Shl(); };
+  c.get(dst).get(r).i32(1).i32ShrU().get(pairStride).i32Mul().i32Add(); parity(); c.i32Add().set(pd);
+  c.get(mins).get(r).i32(1).i32ShrU().get(minsPairStride).i32Mul().i32Add(); parity(); c.i32Add().set(pm);
+  c.get(mul).get(r).get(mulStride).i32Mul().i32Add().set(pmul);
+  c.i32(0).set(g); // groups of 8 values done in this row (every 4th closes a 32-value sum)
+  c.get(nBlocks).set(b);
+  c.block().get(b).i32Eqz().brIf(0).loop();
+  c.get(pmul).v128Load32Splat().set(m);
+  c.get(blockSteps).set(k);
+  c.loop();
+  c.get(p).v128Load().get(m).f32x4Mul().f32x4Nearest().i32x4TruncSatF32x4S().get(lim).i32x4MinS().set(v0);
+  c.get(p).v128Load(16).get(m).f32x4Mul().f32x4Nearest().i32x4TruncSatF32x4S().get(lim).i32x4MinS().set(v1);
+  c.get(pd).get(v0).get(v1).i16x8NarrowI32x4S().v128Store();
+  c.get(mins).if();
+  c.get(g).i32(3).i32And().i32Eqz().if().v128Zero().set(sum).end();
+  c.get(sum).get(v0).i32x4Add().get(v1).i32x4Add().set(sum);
+  c.get(g).i32(3).i32And().i32(3).i32Eq().if();
+  // Close the 32-value sum: value g/4 of this row's block sums (8 per 16-byte group of the pair layout).
+  c.get(pm).get(g).i32(2).i32ShrU().i32(3).i32ShrU().i32(5).i32Shl().i32Add()
+    .get(g).i32(2).i32ShrU().i32(7).i32And().i32(1).i32Shl().i32Add();
+  c.get(sum).i32x4ExtractLane(0).get(sum).i32x4ExtractLane(1).i32Add().get(sum).i32x4ExtractLane(2).i32Add().get(sum).i32x4ExtractLane(3).i32Add();
+  c.i32Store16();
+  c.end();
+  c.end();
+  c.inc(p, 32).inc(pd, 32).inc(g, 1);
+  c.get(k).i32(1).i32Sub().tee(k).brIf(0);
+  c.end();
+  c.inc(pmul, 4).get(b).i32(1).i32Sub().tee(b).brIf(0);
+  c.end().end();
+  c.inc(r, 1).br(0).end().end();
+  return c;
+}
+
 export type IgemmFn = (w: number, wBlockStride: number, x: number, xStride: number, sw: number, swStride: number,
   sx: number, sxStride: number, out: number, ldo: number, rows: number, T: number, nSeg: number, segSteps: number, acc: number) => void;
 
@@ -231,14 +309,26 @@ export function intGemmModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer
     { name: 'igemm', code: igemmFunction() },
     { name: 'quantRows', code: quantRowsFunction() },
     { name: 'requantTransposed', code: requantTransposedFunction() },
+    { name: 'blockAbsMax', code: blockAbsMaxFunction() },
+    { name: 'quantizeBlocks', code: quantizeBlocksFunction() },
   ], memory);
 }
 
 type I32Fn8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
 
-export interface IntKernels { igemm: IgemmFn; quantRows: I32Fn8; requantTransposed: I32Fn8 }
+export interface IntKernels {
+  igemm: IgemmFn;
+  quantRows: I32Fn8;
+  requantTransposed: I32Fn8;
+  blockAbsMax: (src: number, srcStride: number, rows: number, nBlocks: number, blockSteps: number, out: number, outStride: number) => void;
+  quantizeBlocks: (src: number, srcStride: number, rows: number, nBlocks: number, blockSteps: number, mul: number, mulStride: number,
+    dst: number, pairStride: number, mins: number, minsPairStride: number) => void;
+}
 
 export function intKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): IntKernels {
   const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  return { igemm: e.igemm as IgemmFn, quantRows: e.quantRows as I32Fn8, requantTransposed: e.requantTransposed as I32Fn8 };
+  return {
+    igemm: e.igemm as IgemmFn, quantRows: e.quantRows as I32Fn8, requantTransposed: e.requantTransposed as I32Fn8,
+    blockAbsMax: e.blockAbsMax as IntKernels['blockAbsMax'], quantizeBlocks: e.quantizeBlocks as IntKernels['quantizeBlocks'],
+  };
 }

@@ -51,9 +51,28 @@ const f = Math.fround;
 const RNE = 6755399441055744;
 
 /**
+ * The scale of an activation block and the multiplier its values are quantised with, from the
+ * block's largest magnitude, as ggml computes them:
+ *   Q8_K (quantize_row_q8_K_ref): iscale = −127/max with max the value of largest magnitude,
+ *     q = nearest(x·iscale), d = 1/iscale. Taking +amax instead of the signed max negates every q
+ *     and d together, so d·q and every integer sum times d are unchanged (only zero signs differ).
+ *   Q8_0 as x86 computes it: d = amax/127 kept as fp16, q = rne(x · 127/amax).
+ * Returns [scale, multiplier]; an all-zero block gets [0, 0].
+ */
+export function activationBlockScale(lay: IntLayout, amax: number): [number, number] {
+  if (amax === 0) return [0, 0];
+  if (lay.seg === 256) {
+    const mul = f(127 / amax);
+    return [f(1 / mul), mul];
+  }
+  return [H[floatToHalf(f(amax / 127))]!, f(127 / amax)];
+}
+
+/**
  * Quantises activation row t (cols values of f32 from index `src`) the way ggml does for weights
  * of layout `lay`: int8 values into x16 (pair layout), the block scale into sx[sxAt + s], and,
  * for a mins product, the sums of each `minSub` values into m16 (pair layout, cols/minSub wide).
+ * (The threads do the same in WebAssembly: intGemmModule's blockAbsMax and quantizeBlocks.)
  */
 export function quantizeActivationRow(lay: IntLayout, f32: Float32Array, src: number, cols: number, t: number,
   x16: Int16Array, x16Base: number, sx: Float32Array, sxAt: number, m16?: Int16Array, m16Base = 0): void {
@@ -61,26 +80,9 @@ export function quantizeActivationRow(lay: IntLayout, f32: Float32Array, src: nu
   const kMin = lay.minSub ? cols / lay.minSub : 0;
   const mPair = m16Base + (t >> 1) * 2 * kMin + (t & 1) * 8;
   for (let b = 0, s = 0; b < cols; b += lay.seg, s++) {
-    let scale: number, mul: number;
-    if (lay.seg === 256) {
-      // Q8_K (quantize_row_q8_K_ref): iscale = −127/max (max: the value of largest magnitude).
-      let amax = 0, max = 0;
-      for (let j = b; j < b + 256; j++) {
-        const v = f32[src + j]!, a = Math.abs(v);
-        if (a > amax) { amax = a; max = v; }
-      }
-      mul = amax === 0 ? 0 : f(-127 / max);
-      scale = amax === 0 ? 0 : f(1 / mul);
-    } else {
-      // Q8_0 as x86 computes it: d = amax/127 kept as fp16, q = rne(x · 127/amax).
-      let amax = 0;
-      for (let j = b; j < b + 32; j++) {
-        const a = Math.abs(f32[src + j]!);
-        if (a > amax) amax = a;
-      }
-      scale = H[floatToHalf(f(amax / 127))]!;
-      mul = amax !== 0 ? f(127 / amax) : 0;
-    }
+    let amax = 0;
+    for (let j = b; j < b + lay.seg; j++) amax = Math.max(amax, Math.abs(f32[src + j]!));
+    const [scale, mul] = activationBlockScale(lay, amax);
     sx[sxAt + s] = scale;
     // Eight values per store group (the pair layout keeps 8 consecutive k together); block sums
     // of minSub values for the mins product.

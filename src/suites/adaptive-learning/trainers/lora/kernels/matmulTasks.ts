@@ -15,7 +15,7 @@
 import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
 import type { SwiGluFn } from './swiGluModule.js';
-import { intLayoutOf, quantizeActivationRow, unpackWeightRow, weightHasMins } from './intOperands.js';
+import { activationBlockScale, intLayoutOf, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
 
@@ -138,13 +138,21 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     return;
   }
   if (op === Op.PrepareIntInput) {
-    // Rows [t0, t0+16) of x (T × cols f32 at APtr) quantised as ggml does for WType (see intOperands).
+    // Rows [t0, t0+16) of x (T × cols f32 at APtr) quantised as ggml does for WType (see
+    // intOperands.ts): block maxima in the kernel, each block's scale here, values in the kernel.
     const lay = intLayoutOf(type)!;
-    const t0 = item * PREPARE_ROWS;
-    const nSeg = cols / lay.seg;
-    for (let t = t0; t < Math.min(T, t0 + PREPARE_ROWS); t++) {
-      quantizeActivationRow(lay, f32, aPtr / 4 + t * cols, cols, t, i16, cPtr / 2, f32, u(Ctl.IntSx) / 4 + t * nSeg, i16, u(Ctl.IntMins) / 2);
+    const t0 = item * PREPARE_ROWS, n = Math.min(PREPARE_ROWS, T - t0);
+    const nSeg = cols / lay.seg, kMin = lay.minSub ? cols / lay.minSub : 0;
+    const amax = scratch, mul = scratch + n * nSeg * 4, sx = u(Ctl.IntSx) / 4 + t0 * nSeg;
+    const src = aPtr + t0 * cols * 4;
+    kernels.blockAbsMax(src, cols * 4, n, nSeg, lay.seg / 4, amax, nSeg * 4);
+    for (let i = 0; i < n * nSeg; i++) {
+      const [scale, m] = activationBlockScale(lay, f32[amax / 4 + i]!);
+      f32[sx + i] = scale;
+      f32[mul / 4 + i] = m;
     }
+    kernels.quantizeBlocks(src, cols * 4, n, nSeg, lay.seg / 8, mul, nSeg * 4, cPtr + (t0 / 2) * cols * 4, cols * 4,
+      kMin ? u(Ctl.IntMins) + (t0 / 2) * kMin * 4 : 0, kMin * 4);
     return;
   }
   if (op === Op.ForwardInt) {
