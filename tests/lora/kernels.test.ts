@@ -182,7 +182,7 @@ test('integer inputs: ggml\'s 8-bit blocks (value × scale = the rounded activat
   }
 });
 
-test('the feed-forward gate on the threads: silu(gate)·up and sigmoid(gate) within a few float ulps of the formula, extremes included', () => withEngine(8 << 20, 2, 16, (engine, arena) => {
+test('the feed-forward gate on the threads: silu(gate)·up and sigmoid(gate) within a few float ulps of the formula, extremes included; its backward', () => withEngine(8 << 20, 2, 16, (engine, arena) => {
   const n = 70_001; // several chunks, the last one short and not a whole vector
   const gate = arena.f32(n); gate.set(randn(n, 12));
   gate.set([0, -0, 1e-30, -1e-30, 150, -150, 88.5, -88.5, 1e30, -1e30], 0);
@@ -202,6 +202,20 @@ test('the feed-forward gate on the threads: silu(gate)·up and sigmoid(gate) wit
   assert.ok(worstAct < 8 * 2 ** -24, `silu·up: ${worstAct / 2 ** -24} ulps`);
   assert.is(sig[0], 0.5);
   assert.is(act[0], 0);
+  // Backward: dup = dact·gate·sig, dgate = dact·up·sig·(1 + gate·(1 − sig)).
+  const dact = arena.f32(n); dact.set(randn(n, 3));
+  const dgate = arena.f32(n), dup = arena.f32(n);
+  engine.swiGluBackward(dact, gate, up, sig, dgate, dup);
+  let worstBack = 0;
+  for (let i = 0; i < n; i++) {
+    const s = sig[i]!, g = gate[i]!;
+    const refUp = dact[i]! * g * s, refGate = dact[i]! * up[i]! * s * (1 + g * (1 - s));
+    // (1 + gate·(1 − sig)) cancels near gate ≈ −1.28: measure against the size of its terms.
+    const gateScale = Math.abs(dact[i]! * up[i]! * s) * (1 + Math.abs(g * (1 - s)));
+    worstBack = Math.max(worstBack, Math.abs(dup[i]! - refUp) / Math.max(Math.abs(refUp), 1e-20), Math.abs(dgate[i]! - refGate) / Math.max(gateScale, 1e-20));
+  }
+  assert.ok(worstBack < 1e-5, `gate backward: ${worstBack}`);
+  assert.throws(() => engine.swiGluBackward(dact, gate, up, sig, dgate, dup.subarray(1)), /different lengths/);
   assert.throws(() => engine.swiGlu(gate, up.subarray(1), sig, act), /different lengths/);
   assert.throws(() => engine.swiGlu(new Float32Array(n), up, sig, act), /shared memory/);
 }));

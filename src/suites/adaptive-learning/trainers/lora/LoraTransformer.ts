@@ -124,13 +124,10 @@ export class LoraTransformer {
       return y;
     }
     const r = this.lora!.config.rank;
-    const arena = this.engine.arena;
     let ud = u;
     let mask: Float32Array | undefined;
     const h = this.f32(T * r);
-    let tmp: Float32Array | undefined;
-    let mark = 0;
-    // The LoRA branch runs on this thread while the helpers start on the frozen product.
+    // The LoRA branch's first product runs on this thread while the helpers start on the frozen one.
     const y = this.frozenForward(w, u, T, () => {
       if (dropout && dropout.p > 0) {
         mask = this.f32(u.length);
@@ -142,16 +139,10 @@ export class LoraTransformer {
           ud[i] = u[i]! * mk;
         }
       }
-      // Temporaries come from the arena (released at once), not the JS heap: T × nOut floats per
-      // projection would otherwise pile up as garbage between collections and swell the RSS.
-      mark = arena.mark();
-      tmp = arena.f32(T * nOut);
-      this.loraProducts.forward(pair, ud, T, h, tmp);
+      this.loraProducts.down(pair, ud, T, h);
     });
     addBias(y, layer.bias[p], T, nOut);
-    const s = this.lora!.scale;
-    for (let i = 0; i < y.length; i++) y[i] += s * tmp![i]!;
-    arena.release(mark);
+    this.loraProducts.up(pair, h, T, this.lora!.scale, y);
     c.proj[p] = { ud, mask, h };
     return y;
   }
@@ -320,16 +311,22 @@ export class LoraTransformer {
     const s = this.lora!.scale;
     const arena = this.engine.arena;
     const mark = arena.mark();
-    // The LoRA gradients (and LoRA's share of din, kept apart) on this thread while the helpers
-    // start on dy·W into din.
-    // (Allocated here, below what frozenBackward allocates and releases.)
+    // The LoRA gradients on this thread while the helpers start on dy·W into din; LoRA's share of
+    // din (dh·A, masked where dropout was on) after it. dh is allocated here, below what
+    // frozenBackward allocates and releases.
     const dh = arena.f32(T * r);
-    const dud = din ? arena.f32(T * nIn) : undefined;
-    const lora = (): void => this.loraProducts.backward(pair, dy, pc.h, pc.ud, this.slices, s, dh, dud);
-    if (din) this.frozenBackward(w, dy, T, din, lora);
-    else lora();
-    if (din && pc.mask) for (let i = 0; i < din.length; i++) din[i] += dud![i]! * pc.mask[i]!;
-    else if (din) for (let i = 0; i < din.length; i++) din[i] += dud![i]!;
+    const lora = (): void => this.loraProducts.backward(pair, dy, pc.h, pc.ud, this.slices, s, dh);
+    if (!din) {
+      lora();
+    } else if (!pc.mask) {
+      this.frozenBackward(w, dy, T, din, lora);
+      this.loraProducts.inputGradient(pair, dh, T, din, true);
+    } else {
+      this.frozenBackward(w, dy, T, din, lora);
+      const dud = arena.f32(T * nIn);
+      this.loraProducts.inputGradient(pair, dh, T, dud, false);
+      for (let i = 0; i < din.length; i++) din[i] += dud[i]! * pc.mask[i]!;
+    }
     arena.release(mark);
   }
 
@@ -360,12 +357,7 @@ export class LoraTransformer {
       this.projectBack(l, 'ffn_down', dx, T, c, dact);
       const dgate = this.f32(T * F);
       const dup = this.f32(T * F);
-      for (let i = 0; i < dact.length; i++) {
-        const g = c.gate[i]!;
-        const sg = c.sig[i]!;
-        dup[i] = dact[i]! * g * sg;
-        dgate[i] = dact[i]! * c.up[i]! * sg * (1 + g * (1 - sg));
-      }
+      this.engine.swiGluBackward(dact, c.gate, c.up, c.sig, dgate, dup);
       const dn2 = this.zeros(T * E);
       if (spec.fusedGateUp) {
         const dgu = this.f32(T * 2 * F);

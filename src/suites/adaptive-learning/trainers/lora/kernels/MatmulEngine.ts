@@ -352,6 +352,21 @@ export class MatmulEngine {
   }
 
   /**
+   * The feed-forward gate's backward, spread over the threads: dup = dact·gate·sig and
+   * dgate = dact·up·sig·(1 + gate·(1 − sig)) (all six arrays in the shared memory, of equal length).
+   */
+  swiGluBackward(dact: Float32Array, gate: Float32Array, up: Float32Array, sig: Float32Array, dgate: Float32Array, dup: Float32Array): void {
+    const n = dact.length;
+    const arrays = [dact, gate, up, sig, dgate, dup];
+    if (arrays.some((a) => a.length !== n)) throw new Error('swiGluBackward: arrays of different lengths');
+    if (arrays.some((a) => !(a.buffer instanceof SharedArrayBuffer))) throw new Error('swiGluBackward: arrays must live in the shared memory');
+    const ctl = this.ctl;
+    ctl[Ctl.APtr] = dact.byteOffset; ctl[Ctl.CPtr] = gate.byteOffset; ctl[Ctl.ActPtr] = up.byteOffset; ctl[Ctl.SigPtr] = sig.byteOffset;
+    ctl[Ctl.GluDGate] = dgate.byteOffset; ctl[Ctl.GluDUp] = dup.byteOffset; ctl[Ctl.Cols] = n;
+    this.dispatch(Op.SwiGluBackward, Math.ceil(n / SWIGLU_CHUNK));
+  }
+
+  /**
    * Causal attention forward (writes probs and o) or backward (o holds dO; adds into dq, dk, dv,
    * which the caller zeroes), spread over heads / key-value groups.
    */

@@ -14,7 +14,7 @@
 // of dx) multiplies it by the quantised dy. y and dx are row-major f32 in the shared memory.
 import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
-import type { SwiGluFn } from './swiGluModule.js';
+import type { SwiGluBackwardFn, SwiGluFn } from './swiGluModule.js';
 import { activationBlockScale, intLayoutOf, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
@@ -32,24 +32,29 @@ export const enum Ctl {
   SigPtr = 37, ActPtr = 38,
   // Integer forward (ForwardInt, PrepareIntInput): activation scales and block sums (mins).
   IntSx = 39, IntMins = 40,
+  // SwiGluBackward: dact at APtr, gate at CPtr, up at ActPtr, sig at SigPtr; writes these two.
+  GluDGate = 41, GluDUp = 42,
   Size = 44,
 }
 
 export const enum Op {
   Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5, SwiGlu = 6,
-  PrepareIntInput = 7, ForwardInt = 8, TransposeWeightsInt = 9, BackwardInt = 10,
+  PrepareIntInput = 7, ForwardInt = 8, TransposeWeightsInt = 9, BackwardInt = 10, SwiGluBackward = 11,
 }
 
 /** Every kernel a thread runs. */
-export type Kernels = GemmKernels & IntKernels & { swiGlu: SwiGluFn };
+export type Kernels = GemmKernels & IntKernels & { swiGlu: SwiGluFn; swiGluBackward: SwiGluBackwardFn };
 
 /** The compiled kernel modules, shared with every thread. */
 export interface KernelModules { gemm: WebAssembly.Module; int: WebAssembly.Module; swiGlu: WebAssembly.Module }
 
 /** Every kernel, instantiated on `memory` for one thread. */
 export function instantiateKernels(modules: KernelModules, memory: WebAssembly.Memory): Kernels {
-  const swiGlu = new WebAssembly.Instance(modules.swiGlu, { env: { memory } }).exports.swiGlu as SwiGluFn;
-  return { ...gemmKernels(modules.gemm, memory), ...intKernels(modules.int, memory), swiGlu };
+  const gate = new WebAssembly.Instance(modules.swiGlu, { env: { memory } }).exports;
+  return {
+    ...gemmKernels(modules.gemm, memory), ...intKernels(modules.int, memory),
+    swiGlu: gate.swiGlu as SwiGluFn, swiGluBackward: gate.swiGluBackward as SwiGluBackwardFn,
+  };
 }
 
 /** Tokens per call of the integer kernel: their int16 rows stay in L2 while a tile of W is swept. */
@@ -122,6 +127,19 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
       const d = 1 + Math.exp(-gv);
       f32[sig + i] = 1 / d;
       f32[act + i] = (gv / d) * f32[up + i]!;
+    }
+    return;
+  }
+  if (op === Op.SwiGluBackward) {
+    const n = u(Ctl.Cols), da = u(Ctl.APtr) / 4, g = u(Ctl.CPtr) / 4, up = u(Ctl.ActPtr) / 4, sig = u(Ctl.SigPtr) / 4;
+    const dg = u(Ctl.GluDGate) / 4, du = u(Ctl.GluDUp) / 4;
+    const start = item * SWIGLU_CHUNK, end = Math.min(n, start + SWIGLU_CHUNK);
+    const vectorEnd = start + ((end - start) & ~3);
+    kernels.swiGluBackward((da + start) * 4, (g + start) * 4, (up + start) * 4, (sig + start) * 4, (dg + start) * 4, (du + start) * 4, (vectorEnd - start) * 4);
+    for (let i = vectorEnd; i < end; i++) {
+      const gv = f32[g + i]!, s = f32[sig + i]!, d = f32[da + i]!;
+      f32[du + i] = d * gv * s;
+      f32[dg + i] = d * f32[up + i]! * s * (1 + gv * (1 - s));
     }
     return;
   }

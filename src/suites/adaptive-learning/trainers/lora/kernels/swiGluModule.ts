@@ -52,8 +52,36 @@ function swiGluFunction(): Code {
   return c;
 }
 
+/**
+ * swiGluBackward(dact, gate, up, sig, dgate, dup, nBytes): the gate's gradients from dact and the
+ * forward's gate, up and sigmoid: dup = dact·gate·sig, dgate = dact·up·sig·(1 + gate·(1 − sig)).
+ */
+function swiGluBackwardFunction(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32]);
+  const [dact, gate, up, sig, dgate, dup, n] = [0, 1, 2, 3, 4, 5, 6];
+  const i = c.local(I32);
+  const d = c.local(V128), g = c.local(V128), s = c.local(V128);
+  c.i32(0).set(i);
+  c.block().loop();
+  c.get(i).get(n).i32GeS().brIf(1);
+  c.get(dact).get(i).i32Add().v128Load().set(d);
+  c.get(gate).get(i).i32Add().v128Load().set(g);
+  c.get(sig).get(i).i32Add().v128Load().set(s);
+  c.get(dup).get(i).i32Add().get(d).get(g).f32x4Mul().get(s).f32x4Mul().v128Store();
+  c.get(dgate).get(i).i32Add()
+    .get(d).get(up).get(i).i32Add().v128Load().f32x4Mul().get(s).f32x4Mul();
+  c.f32Const(1).f32x4Splat().get(g).f32Const(1).f32x4Splat().get(s).f32x4Sub().f32x4Mul().f32x4Add();
+  c.f32x4Mul().v128Store();
+  c.inc(i, 16).br(0).end().end();
+  return c;
+}
+
 export type SwiGluFn = (gate: number, up: number, sig: number, act: number, nBytes: number) => void;
+export type SwiGluBackwardFn = (dact: number, gate: number, up: number, sig: number, dgate: number, dup: number, nBytes: number) => void;
 
 export function swiGluModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer> {
-  return buildModule([{ name: 'swiGlu', code: swiGluFunction() }], memory);
+  return buildModule([
+    { name: 'swiGlu', code: swiGluFunction() },
+    { name: 'swiGluBackward', code: swiGluBackwardFunction() },
+  ], memory);
 }
