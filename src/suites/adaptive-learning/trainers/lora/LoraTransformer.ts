@@ -17,7 +17,7 @@ import { LoraProducts, type TokenSlice } from './loraProducts.js';
 import type { ModelWeights } from './model/loadModel.js';
 import type { Projection } from './model/modelSpec.js';
 import {
-  rmsNormBackward, rmsNormForward, ropeApply, ropeTables,
+  ropeApply, ropeTables,
 } from './tensorOps.js';
 
 /** What one adapted projection saved for backward. */
@@ -100,6 +100,13 @@ export class LoraTransformer {
   constructor(readonly weights: ModelWeights, readonly engine: MatmulEngine, readonly lora?: LoraParams) {
     this.packs = new PackCache(engine);
     this.loraProducts = new LoraProducts(engine, lora?.config.rank ?? 0);
+  }
+
+  /** RMSNorm of T rows of x into out on the threads; returns the rows' inverse RMS. */
+  private rmsNorm(out: Float32Array, x: Float32Array, g: Float32Array, T: number): Float32Array {
+    const inv = this.f32(T);
+    this.engine.rmsNorm(out, x, g, inv, T, this.weights.hp.nEmbd, this.weights.hp.rmsEps);
+    return inv;
   }
 
   /** Activation memory, not cleared: for buffers written in full. */
@@ -243,7 +250,7 @@ export class LoraTransformer {
       this.packs.clear();
       const c = { x, proj: {} } as LayerCache;
       c.n1 = this.f32(T * E);
-      c.inv1 = rmsNormForward(c.n1, x, L.attnNorm, T, E, hp.rmsEps);
+      c.inv1 = this.rmsNorm(c.n1, x, L.attnNorm, T);
       if (spec.fusedQkv) {
         const qkv = this.project(l, 'attn_qkv', c.n1, T, c, dropout);
         const width = Eq + 2 * Ekv;
@@ -264,7 +271,7 @@ export class LoraTransformer {
       c.x2 = this.f32(T * E);
       for (let i = 0; i < c.x2.length; i++) c.x2[i] = x[i]! + ao[i]!;
       c.n2 = this.f32(T * E);
-      c.inv2 = rmsNormForward(c.n2, c.x2, L.ffnNorm, T, E, hp.rmsEps);
+      c.inv2 = this.rmsNorm(c.n2, c.x2, L.ffnNorm, T);
       if (spec.fusedGateUp) {
         const gu = this.project(l, 'ffn_up', c.n2, T, c, dropout);
         c.gate = columns(gu, T, 2 * F, 0, F, this.f32(T * F));
@@ -284,7 +291,7 @@ export class LoraTransformer {
     }
     this.packs.clear();
     const nf = this.f32(T * E);
-    const invf = rmsNormForward(nf, x, outputNorm, T, E, hp.rmsEps);
+    const invf = this.rmsNorm(nf, x, outputNorm, T);
     const logits = this.frozenForward(output, nf, T);
     addBias(logits, this.weights.outputBias, T, hp.nVocab);
     return { T, sequences, logits, layers: caches, xf: x, invf, nf, rope, release: () => arena.release(mark) };
@@ -344,7 +351,7 @@ export class LoraTransformer {
     const dnf = this.zeros(T * E);
     this.frozenBackward(output, dlogits, T, dnf);
     let dx = this.zeros(T * E);
-    rmsNormBackward(dx, dnf, fw.xf, outputNorm, fw.invf, T, E);
+    this.engine.rmsNormBackward(dx, dnf, fw.xf, outputNorm, fw.invf, T, E);
     for (let l = hp.nLayer - 1; l >= lowest; l--) {
       const c = fw.layers[l]!;
       const L = layers[l]!;
@@ -368,7 +375,7 @@ export class LoraTransformer {
         this.projectBack(l, 'ffn_gate', dgate, T, c, dn2);
         this.projectBack(l, 'ffn_up', dup, T, c, dn2);
       }
-      rmsNormBackward(dx2, dn2, c.x2, L.ffnNorm, c.inv2, T, E);
+      this.engine.rmsNormBackward(dx2, dn2, c.x2, L.ffnNorm, c.inv2, T, E);
       // Attention block: x2 = x + wo(attn)
       const dattn = this.zeros(T * Eq);
       this.projectBack(l, 'attn_output', dx2, T, c, dattn);
@@ -393,7 +400,7 @@ export class LoraTransformer {
         this.projectBack(l, 'attn_v', dv, T, c, dn1);
       }
       if (!needInput) break;
-      rmsNormBackward(dx2, dn1!, c.x, L.attnNorm, c.inv1, T, E);
+      this.engine.rmsNormBackward(dx2, dn1!, c.x, L.attnNorm, c.inv1, T, E);
       // Carry dx to the layer below, then free this layer's temporaries.
       dx.set(dx2);
       arena.release(mark);

@@ -2,12 +2,11 @@
 // and RoPE, forward and backward. The matrix products live in kernels/ and loraProducts.ts.
 
 /** RMSNorm per row: out = x / sqrt(mean(x²) + eps) · g. Returns the per-row inverse RMS. */
-export function rmsNormForward(out: Float32Array, x: Float32Array, g: Float32Array, T: number, n: number, eps: number): Float32Array {
+export function rmsNormForward(out: Float32Array, x: Float32Array, g: Float32Array, T: number, n: number, eps: number, inv: Float32Array = new Float32Array(T)): Float32Array {
   // In ggml's float steps (ggml-cpu ops.cpp rms_norm, fused with the weight): squares rounded to
   // float and summed in double, mean and scale in float, then (x·scale)·g with two roundings.
   // Bit-equal inputs to the quantised products downstream avoid flipped roundings there.
   const f = Math.fround;
-  const inv = new Float32Array(T);
   const epsF = f(eps);
   for (let t = 0; t < T; t++) {
     const o = t * n;

@@ -271,7 +271,9 @@ export class MatmulEngine {
     const pairStride = O * 4;
     const g16 = this.arena.alloc(Math.ceil(T / 2) * pairStride);
     const scales = this.arena.alloc(T * nSeg * 4);
-    this.kernels.quantRows(dy.byteOffset, O * 4, T, nSeg, g16, pairStride, scales, nSeg * 4);
+    const ctl = this.ctl;
+    ctl[Ctl.APtr] = dy.byteOffset; ctl[Ctl.CPtr] = g16; ctl[Ctl.IntSx] = scales; ctl[Ctl.Cols] = O; ctl[Ctl.T] = T;
+    this.dispatch(Op.PrepareGradient, Math.ceil(T / PREPARE_ROWS));
     return { rows: T, cols: O, g16, pairStride, scales };
   }
 
@@ -349,6 +351,32 @@ export class MatmulEngine {
     ctl[Ctl.APtr] = gate.byteOffset; ctl[Ctl.CPtr] = up.byteOffset; ctl[Ctl.SigPtr] = sig.byteOffset; ctl[Ctl.ActPtr] = act.byteOffset;
     ctl[Ctl.Cols] = n;
     this.dispatch(Op.SwiGlu, Math.ceil(n / SWIGLU_CHUNK));
+  }
+
+  /**
+   * RMSNorm of T rows of n values, spread over the threads by rows, with the serial function's
+   * float steps (tensorOps.rmsNormForward): out = x·inv·g, inv[t] the row's inverse RMS. All
+   * arrays in the shared memory.
+   */
+  rmsNorm(out: Float32Array, x: Float32Array, g: Float32Array, inv: Float32Array, T: number, n: number, eps: number): void {
+    this.normTask(Op.RmsNormForward, { out, x, g, inv }, T, n, eps);
+  }
+
+  /** The backward of rmsNorm: dx += ∂/∂x for upstream dy (tensorOps.rmsNormBackward), by rows. */
+  rmsNormBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, g: Float32Array, inv: Float32Array, T: number, n: number): void {
+    this.normTask(Op.RmsNormBackward, { out: dx, x, g, inv, dy }, T, n, 0);
+  }
+
+  private normTask(op: Op, a: { out: Float32Array; x: Float32Array; g: Float32Array; inv: Float32Array; dy?: Float32Array }, T: number, n: number, eps: number): void {
+    for (const v of [a.out, a.x, a.g, a.inv, a.dy ?? a.x]) {
+      if (!(v.buffer instanceof SharedArrayBuffer)) throw new Error('rmsNorm: arrays must live in the shared memory');
+    }
+    const ctl = this.ctl;
+    ctl[Ctl.NormOut] = a.out.byteOffset; ctl[Ctl.NormIn] = a.x.byteOffset; ctl[Ctl.NormWeight] = a.g.byteOffset;
+    ctl[Ctl.NormInv] = a.inv.byteOffset; ctl[Ctl.NormGrad] = a.dy?.byteOffset ?? 0;
+    new Float32Array(ctl.buffer, ctl.byteOffset + Ctl.NormEps * 4, 1)[0] = eps;
+    ctl[Ctl.Cols] = n; ctl[Ctl.T] = T;
+    this.dispatch(op, Math.ceil(T / PREPARE_ROWS));
   }
 
   /**

@@ -18,6 +18,7 @@ import type { SwiGluBackwardFn, SwiGluFn } from './swiGluModule.js';
 import { activationBlockScale, intLayoutOf, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
+import { rmsNormBackward, rmsNormForward } from '../tensorOps.js';
 
 /** Layout of the control block every thread reads (Int32 slots). */
 export const enum Ctl {
@@ -34,12 +35,16 @@ export const enum Ctl {
   IntSx = 39, IntMins = 40,
   // SwiGluBackward: dact at APtr, gate at CPtr, up at ActPtr, sig at SigPtr; writes these two.
   GluDGate = 41, GluDUp = 42,
-  Size = 44,
+  // RMSNorm (forward: out, x, weights, per-row inverse RMS, eps; backward: dx, dy, x, weights, inv)
+  // and PrepareGradient (dy at APtr; int16 at CPtr, scales at IntSx).
+  NormOut = 43, NormIn = 44, NormGrad = 45, NormWeight = 46, NormInv = 47, NormEps = 48,
+  Size = 52,
 }
 
 export const enum Op {
   Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5, SwiGlu = 6,
   PrepareIntInput = 7, ForwardInt = 8, TransposeWeightsInt = 9, BackwardInt = 10, SwiGluBackward = 11,
+  RmsNormForward = 12, RmsNormBackward = 13, PrepareGradient = 14,
 }
 
 /** Every kernel a thread runs. */
@@ -141,6 +146,22 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
       f32[du + i] = d * gv * s;
       f32[dg + i] = d * f32[up + i]! * s * (1 + gv * (1 - s));
     }
+    return;
+  }
+  if (op === Op.RmsNormForward || op === Op.RmsNormBackward) {
+    // Rows [t0, t0+16) with the serial functions' exact float steps.
+    const n = cols, t0 = item * PREPARE_ROWS, k = Math.min(PREPARE_ROWS, T - t0);
+    const rows = (slot: Ctl): Float32Array => f32.subarray(u(slot) / 4 + t0 * n, u(slot) / 4 + (t0 + k) * n);
+    const g = f32.subarray(u(Ctl.NormWeight) / 4, u(Ctl.NormWeight) / 4 + n);
+    const inv = f32.subarray(u(Ctl.NormInv) / 4 + t0, u(Ctl.NormInv) / 4 + t0 + k);
+    if (op === Op.RmsNormForward) rmsNormForward(rows(Ctl.NormOut), rows(Ctl.NormIn), g, k, n, new Float32Array(ctl.buffer, ctl.byteOffset + Ctl.NormEps * 4, 1)[0]!, inv);
+    else rmsNormBackward(rows(Ctl.NormOut), rows(Ctl.NormGrad), rows(Ctl.NormIn), g, inv, k, n);
+    return;
+  }
+  if (op === Op.PrepareGradient) {
+    // Rows [t0, t0+16) of dy (T × cols) quantised per GRAD_SEGMENT (see MatmulEngine.prepareGradient).
+    const t0 = item * PREPARE_ROWS, k = Math.min(PREPARE_ROWS, T - t0), nSeg = cols / GRAD_SEGMENT;
+    kernels.quantRows(aPtr + t0 * cols * 4, cols * 4, k, nSeg, cPtr + (t0 / 2) * cols * 4, cols * 4, u(Ctl.IntSx) + t0 * nSeg * 4, nSeg * 4);
     return;
   }
   if (op === Op.PrepareInput) {

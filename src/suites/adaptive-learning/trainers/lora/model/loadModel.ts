@@ -96,7 +96,13 @@ function loadFrom(file: OpenGgufFile, fd: number, arena: SharedArena): ModelWeig
   const spec = inspectModel(file);
   const { hp } = spec;
   const before = arena.mark();
-  const vec = (name: string): Float32Array => file.tensorData(name);
+  // Vectors (norms, biases, rope factors) go in the shared memory too, for the kernel threads.
+  const vec = (name: string): Float32Array => {
+    const v = file.tensorData(name);
+    const copy = arena.f32(v.length);
+    copy.set(v);
+    return copy;
+  };
   const matrix = (name: string, cols: number, rows: number) => readMatrix(file, fd, arena, name, cols, rows);
   const tokEmbd = matrix('token_embd.weight', hp.nEmbd, hp.nVocab);
   const layers: LayerWeights[] = [];
