@@ -182,7 +182,7 @@ test('integer inputs: ggml\'s 8-bit blocks (value × scale = the rounded activat
   }
 });
 
-test('the feed-forward gate on the threads: silu(gate)·up and sigmoid(gate) within a few float ulps of the formula, extremes included; its backward', () => withEngine(8 << 20, 2, 16, (engine, arena) => {
+test('the feed-forward gate on the threads: silu(gate)·up and sigmoid(gate) within a few float ulps of the formula, extremes included; its backward; the residual add', () => withEngine(8 << 20, 2, 16, (engine, arena) => {
   const n = 70_001; // several chunks, the last one short and not a whole vector
   const gate = arena.f32(n); gate.set(randn(n, 12));
   gate.set([0, -0, 1e-30, -1e-30, 150, -150, 88.5, -88.5, 1e30, -1e30], 0);
@@ -216,6 +216,11 @@ test('the feed-forward gate on the threads: silu(gate)·up and sigmoid(gate) wit
   }
   assert.ok(worstBack < 1e-5, `gate backward: ${worstBack}`);
   assert.throws(() => engine.swiGluBackward(dact, gate, up, sig, dgate, dup.subarray(1)), /different lengths/);
+  // The residual add: exactly the float sums.
+  const sum = arena.f32(n);
+  engine.add(sum, gate, up);
+  for (let i = 0; i < n; i++) if (sum[i] !== Math.fround(gate[i]! + up[i]!)) assert.unreachable(`add ${i}: ${sum[i]}`);
+  assert.throws(() => engine.add(sum, gate, up.subarray(1)), /different lengths/);
   assert.throws(() => engine.swiGlu(gate, up.subarray(1), sig, act), /different lengths/);
   assert.throws(() => engine.swiGlu(new Float32Array(n), up, sig, act), /shared memory/);
 }));

@@ -269,7 +269,7 @@ export class LoraTransformer {
       this.attention(false, sequences, l, c, c.attn);
       const ao = this.project(l, 'attn_output', c.attn, T, c, dropout);
       c.x2 = this.f32(T * E);
-      for (let i = 0; i < c.x2.length; i++) c.x2[i] = x[i]! + ao[i]!;
+      this.engine.add(c.x2, x, ao);
       c.n2 = this.f32(T * E);
       c.inv2 = this.rmsNorm(c.n2, c.x2, L.ffnNorm, T);
       if (spec.fusedGateUp) {
@@ -285,7 +285,7 @@ export class LoraTransformer {
       this.engine.swiGlu(c.gate, c.up, c.sig, c.act);
       const down = this.project(l, 'ffn_down', c.act, T, c, dropout);
       const next = this.f32(T * E);
-      for (let i = 0; i < next.length; i++) next[i] = c.x2[i]! + down[i]!;
+      this.engine.add(next, c.x2, down);
       caches.push(c);
       x = next;
     }

@@ -353,6 +353,16 @@ export class MatmulEngine {
     this.dispatch(Op.SwiGlu, Math.ceil(n / SWIGLU_CHUNK));
   }
 
+  /** out = a + b element by element, spread over the threads (all three in the shared memory, of equal length). */
+  add(out: Float32Array, a: Float32Array, b: Float32Array): void {
+    const n = out.length;
+    if (a.length !== n || b.length !== n) throw new Error('add: arrays of different lengths');
+    if ([out, a, b].some((v) => !(v.buffer instanceof SharedArrayBuffer))) throw new Error('add: arrays must live in the shared memory');
+    const ctl = this.ctl;
+    ctl[Ctl.APtr] = a.byteOffset; ctl[Ctl.CPtr] = b.byteOffset; ctl[Ctl.ActPtr] = out.byteOffset; ctl[Ctl.Cols] = n;
+    this.dispatch(Op.Add, Math.ceil(n / SWIGLU_CHUNK));
+  }
+
   /**
    * RMSNorm of T rows of n values, spread over the threads by rows, with the serial function's
    * float steps (tensorOps.rmsNormForward): out = x·inv·g, inv[t] the row's inverse RMS. All

@@ -14,7 +14,7 @@
 // of dx) multiplies it by the quantised dy. y and dx are row-major f32 in the shared memory.
 import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
-import type { SwiGluBackwardFn, SwiGluFn } from './swiGluModule.js';
+import type { SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './swiGluModule.js';
 import { activationBlockScale, intLayoutOf, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
@@ -44,11 +44,11 @@ export const enum Ctl {
 export const enum Op {
   Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5, SwiGlu = 6,
   PrepareIntInput = 7, ForwardInt = 8, TransposeWeightsInt = 9, BackwardInt = 10, SwiGluBackward = 11,
-  RmsNormForward = 12, RmsNormBackward = 13, PrepareGradient = 14,
+  RmsNormForward = 12, RmsNormBackward = 13, PrepareGradient = 14, Add = 15,
 }
 
 /** Every kernel a thread runs. */
-export type Kernels = GemmKernels & IntKernels & { swiGlu: SwiGluFn; swiGluBackward: SwiGluBackwardFn };
+export type Kernels = GemmKernels & IntKernels & { swiGlu: SwiGluFn; swiGluBackward: SwiGluBackwardFn; vectorAdd: VectorAddFn };
 
 /** The compiled kernel modules, shared with every thread. */
 export interface KernelModules { gemm: WebAssembly.Module; int: WebAssembly.Module; swiGlu: WebAssembly.Module }
@@ -58,7 +58,7 @@ export function instantiateKernels(modules: KernelModules, memory: WebAssembly.M
   const gate = new WebAssembly.Instance(modules.swiGlu, { env: { memory } }).exports;
   return {
     ...gemmKernels(modules.gemm, memory), ...intKernels(modules.int, memory),
-    swiGlu: gate.swiGlu as SwiGluFn, swiGluBackward: gate.swiGluBackward as SwiGluBackwardFn,
+    swiGlu: gate.swiGlu as SwiGluFn, swiGluBackward: gate.swiGluBackward as SwiGluBackwardFn, vectorAdd: gate.vectorAdd as VectorAddFn,
   };
 }
 
@@ -133,6 +133,15 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
       f32[sig + i] = 1 / d;
       f32[act + i] = (gv / d) * f32[up + i]!;
     }
+    return;
+  }
+  if (op === Op.Add) {
+    // out = a + b (a at APtr, b at CPtr, out at ActPtr, Cols values), in SWIGLU_CHUNK pieces.
+    const n = u(Ctl.Cols), a = u(Ctl.APtr) / 4, b = u(Ctl.CPtr) / 4, out = u(Ctl.ActPtr) / 4;
+    const start = item * SWIGLU_CHUNK, end = Math.min(n, start + SWIGLU_CHUNK);
+    const vectorEnd = start + ((end - start) & ~3);
+    kernels.vectorAdd((a + start) * 4, (b + start) * 4, (out + start) * 4, (vectorEnd - start) * 4);
+    for (let i = vectorEnd; i < end; i++) f32[out + i] = f32[a + i]! + f32[b + i]!;
     return;
   }
   if (op === Op.SwiGluBackward) {

@@ -1,5 +1,5 @@
 /**
- * The feed-forward gate in WebAssembly SIMD, element by element:
+ * The feed-forward gate in WebAssembly SIMD, element by element (and the residual adds, vectorAdd):
  *   sig = 1 / (1 + e^−gate),  act = gate / (1 + e^−gate) · up
  * (silu written as ggml writes it, the sigmoid kept for the backward pass).
  *
@@ -76,6 +76,20 @@ function swiGluBackwardFunction(): Code {
   return c;
 }
 
+/** vectorAdd(a, b, out, nBytes): out = a + b, element by element. */
+function vectorAddFunction(): Code {
+  const c = new Code([I32, I32, I32, I32]);
+  const [a, b, out, n] = [0, 1, 2, 3];
+  const i = c.local(I32);
+  c.i32(0).set(i);
+  c.block().loop();
+  c.get(i).get(n).i32GeS().brIf(1);
+  c.get(out).get(i).i32Add().get(a).get(i).i32Add().v128Load().get(b).get(i).i32Add().v128Load().f32x4Add().v128Store();
+  c.inc(i, 16).br(0).end().end();
+  return c;
+}
+
+export type VectorAddFn = (a: number, b: number, out: number, nBytes: number) => void;
 export type SwiGluFn = (gate: number, up: number, sig: number, act: number, nBytes: number) => void;
 export type SwiGluBackwardFn = (dact: number, gate: number, up: number, sig: number, dgate: number, dup: number, nBytes: number) => void;
 
@@ -83,5 +97,6 @@ export function swiGluModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer>
   return buildModule([
     { name: 'swiGlu', code: swiGluFunction() },
     { name: 'swiGluBackward', code: swiGluBackwardFunction() },
+    { name: 'vectorAdd', code: vectorAddFunction() },
   ], memory);
 }
