@@ -99,6 +99,7 @@ export class Code {
   f32Sub(): this { return this.op(0x93); }
   f32Mul(): this { return this.op(0x94); }
   f32Div(): this { return this.op(0x95); }
+  f32Max(): this { return this.op(0x97); }
 
   /** v128.load with natural 16-byte alignment hint (unaligned addresses still work). */
   v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { gemmModuleBytes } from './gemmModule.js';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
 import { GRAD_SEGMENT, intGemmModuleBytes } from './intGemmModule.js';
-import { swiGluModuleBytes } from './swiGluModule.js';
+import { elementwiseModuleBytes } from './elementwiseModule.js';
 import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
 import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, type Kernels } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
@@ -26,11 +26,11 @@ export const INT_TRANSPOSE_BYTES = 32 << 20;
 const START_MS = 120_000;
 let compiled: { module: WebAssembly.Module; fused: boolean } | undefined;
 let compiledInt: WebAssembly.Module | undefined;
-let compiledSwiGlu: WebAssembly.Module | undefined;
+let compiledElementwise: WebAssembly.Module | undefined;
 
-/** The feed-forward gate's module. */
-export function swiGluModule(): WebAssembly.Module {
-  return (compiledSwiGlu ??= new WebAssembly.Module(swiGluModuleBytes({ minPages: 1, maxPages: 65536, shared: true })));
+/** The element-wise kernels' module (gate, residual adds, softmax). */
+export function elementwiseModule(): WebAssembly.Module {
+  return (compiledElementwise ??= new WebAssembly.Module(elementwiseModuleBytes({ minPages: 1, maxPages: 65536, shared: true })));
 }
 
 
@@ -123,7 +123,7 @@ export class MatmulEngine {
     this.threads = Math.max(1, Math.floor(threads));
     const { module, fused } = gemmModule();
     this.fusedMultiplyAdd = fused;
-    const modules = { gemm: module, int: intModule(), swiGlu: swiGluModule() };
+    const modules = { gemm: module, int: intModule(), elementwise: elementwiseModule() };
     this.kernels = instantiateKernels(modules, arena.memory);
     const ctlPtr = arena.alloc(Ctl.Size * 4);
     this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size);

@@ -1,5 +1,5 @@
 // Causal attention on the kernel threads: the score and value products of each head run on the
-// WebAssembly gemm, the softmax in between in JS. As ggml computes it without flash attention:
+// WebAssembly gemm, the softmax in between on elementwiseModule's kernels. As ggml computes it without flash attention:
 // P = softmax(scale·Q·Kᵀ + causal mask), O = P·V, with query head h reading key/value head
 // h / (H / Hkv). Forward items are heads; backward items are key/value groups (the heads of one
 // group add into the same dK and dV columns, so one thread owns a group).
@@ -7,6 +7,10 @@
 // Causality halves the work: row block [t0, t0+4) of P only has columns s < t0 + 4, so each
 // product runs per block of four rows over the part of the other operand that block can see.
 import type { GemmFn } from './gemmModule.js';
+import type { SoftmaxCausalBackwardFn, SoftmaxCausalFn } from './elementwiseModule.js';
+
+/** What the attention tasks run: the gemm and the causal softmax kernels (forward, backward). */
+export interface AttentionKernels { gemm: GemmFn; softmaxCausal: SoftmaxCausalFn; softmaxCausalBackward: SoftmaxCausalBackwardFn }
 
 /** Shapes and addresses of one attention call (byte offsets into the shared memory). */
 export interface AttentionArgs {
@@ -44,7 +48,7 @@ function packTransposedInto(f32: Float32Array, dst: number, src: number, rows: n
 }
 
 /** One head: scores, causal softmax, output. */
-export function attentionForwardHead(a: AttentionArgs, h: number, scratch: number, f32: Float32Array, gemm: GemmFn): void {
+export function attentionForwardHead(a: AttentionArgs, h: number, scratch: number, f32: Float32Array, { gemm, softmaxCausal }: AttentionKernels): void {
   const { T, D } = a;
   const E = a.H * D, Ekv = a.Hkv * D;
   const g = Math.floor(h / (a.H / a.Hkv));
@@ -61,20 +65,7 @@ export function attentionForwardHead(a: AttentionArgs, h: number, scratch: numbe
     gemm(qPacked + t0 * D * 4, D * 16, kT, T * 4, P + t0 * T * 4, T * 4, Math.min(4, T - t0), Math.min(T, t0 + 4), D, 0);
   }
   const Pf = P / 4;
-  for (let t = 0; t < T; t++) {
-    const row = Pf + t * T;
-    let max = -Infinity;
-    for (let s = 0; s <= t; s++) {
-      const sc = f32[row + s]! * a.scale;
-      f32[row + s] = sc;
-      if (sc > max) max = sc;
-    }
-    let sum = 0;
-    for (let s = 0; s <= t; s++) { const e = Math.exp(f32[row + s]! - max); f32[row + s] = e; sum += e; }
-    const inv = 1 / sum;
-    for (let s = 0; s <= t; s++) f32[row + s] *= inv;
-    for (let s = t + 1; s < T; s++) f32[row + s] = 0;
-  }
+  softmaxCausal(P, T, a.scale);
   packInto(f32, pPacked / 4, Pf, T, T, T);
   for (let t0 = 0; t0 < T; t0 += 4) {
     gemm(pPacked + t0 * T * 4, T * 16, a.v + g * D * 4, Ekv * 4, a.o + (t0 * E + h * D) * 4, E * 4, Math.min(4, T - t0), D, Math.min(T, t0 + 4), 0);
@@ -82,7 +73,7 @@ export function attentionForwardHead(a: AttentionArgs, h: number, scratch: numbe
 }
 
 /** One key/value group: dq of its heads, and dk, dv of the group (accumulated). */
-export function attentionBackwardGroup(a: AttentionArgs, g: number, scratch: number, f32: Float32Array, gemm: GemmFn): void {
+export function attentionBackwardGroup(a: AttentionArgs, g: number, scratch: number, f32: Float32Array, { gemm, softmaxCausalBackward }: AttentionKernels): void {
   const { T, D } = a;
   const E = a.H * D, Ekv = a.Hkv * D;
   const T4 = Math.ceil(T / 4) * 4;
@@ -104,13 +95,7 @@ export function attentionBackwardGroup(a: AttentionArgs, g: number, scratch: num
     }
     // dS = P ∘ (dP − Σ P·dP) · scale (softmax backward), zero above the diagonal.
     const dSf = dS / 4;
-    for (let t = 0; t < T; t++) {
-      const row = t * T;
-      let dot = 0;
-      for (let s = 0; s <= t; s++) dot += f32[P + row + s]! * f32[dSf + row + s]!;
-      for (let s = 0; s <= t; s++) f32[dSf + row + s] = f32[P + row + s]! * (f32[dSf + row + s]! - dot) * a.scale;
-      for (let s = t + 1; s < T; s++) f32[dSf + row + s] = 0;
-    }
+    softmaxCausalBackward(P * 4, dS, T, a.scale);
     // dQ_h += dS·K_g (row block t0 sees keys s < t0 + 4).
     packInto(f32, sPacked / 4, dSf, T, T, T);
     for (let t0 = 0; t0 < T; t0 += 4) {

@@ -14,10 +14,10 @@
 // of dx) multiplies it by the quantised dy. y and dx are row-major f32 in the shared memory.
 import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
-import type { SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './swiGluModule.js';
+import type { SoftmaxCausalBackwardFn, SoftmaxCausalFn, SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './elementwiseModule.js';
 import { activationBlockScale, intLayoutOf, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
-import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs } from './attentionTasks.js';
+import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs, type AttentionKernels } from './attentionTasks.js';
 import { rmsNormBackward, rmsNormForward } from '../tensorOps.js';
 
 /** Layout of the control block every thread reads (Int32 slots). */
@@ -48,17 +48,18 @@ export const enum Op {
 }
 
 /** Every kernel a thread runs. */
-export type Kernels = GemmKernels & IntKernels & { swiGlu: SwiGluFn; swiGluBackward: SwiGluBackwardFn; vectorAdd: VectorAddFn };
+export type Kernels = GemmKernels & IntKernels & AttentionKernels & { swiGlu: SwiGluFn; swiGluBackward: SwiGluBackwardFn; vectorAdd: VectorAddFn };
 
 /** The compiled kernel modules, shared with every thread. */
-export interface KernelModules { gemm: WebAssembly.Module; int: WebAssembly.Module; swiGlu: WebAssembly.Module }
+export interface KernelModules { gemm: WebAssembly.Module; int: WebAssembly.Module; elementwise: WebAssembly.Module }
 
 /** Every kernel, instantiated on `memory` for one thread. */
 export function instantiateKernels(modules: KernelModules, memory: WebAssembly.Memory): Kernels {
-  const gate = new WebAssembly.Instance(modules.swiGlu, { env: { memory } }).exports;
+  const gate = new WebAssembly.Instance(modules.elementwise, { env: { memory } }).exports;
   return {
     ...gemmKernels(modules.gemm, memory), ...intKernels(modules.int, memory),
     swiGlu: gate.swiGlu as SwiGluFn, swiGluBackward: gate.swiGluBackward as SwiGluBackwardFn, vectorAdd: gate.vectorAdd as VectorAddFn,
+    softmaxCausal: gate.softmaxCausal as SoftmaxCausalFn, softmaxCausalBackward: gate.softmaxCausalBackward as SoftmaxCausalBackwardFn,
   };
 }
 
@@ -117,8 +118,8 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
   const scratch = u(Ctl.ScratchBase) + tid * u(Ctl.ScratchStride);
   const { u8, i16, f32 } = mem;
   const op = u(Ctl.Op);
-  if (op === Op.AttentionForward) return attentionForwardHead(attentionArgs(ctl), item, scratch, f32, gemm);
-  if (op === Op.AttentionBackward) return attentionBackwardGroup(attentionArgs(ctl), item, scratch, f32, gemm);
+  if (op === Op.AttentionForward) return attentionForwardHead(attentionArgs(ctl), item, scratch, f32, kernels);
+  if (op === Op.AttentionBackward) return attentionBackwardGroup(attentionArgs(ctl), item, scratch, f32, kernels);
   if (op === Op.SwiGlu) {
     // act = silu(gate)·up with silu as ggml writes it (g / (1 + e^-g)); sig = 1 / (1 + e^-g) is
     // kept for the backward pass.
