@@ -61,6 +61,30 @@ function swiGluFunction(): Code {
 }
 
 /**
+ * Emitters for a loop over the columns of row t of a causal T × T matrix: `range(from, to, step,
+ * body)` runs body for j = from … to − 1 (j an i32 local), after `address()` set the row's
+ * addresses for column j. The bounds: zero, the whole vectors' end n4 = (t + 1) & ~3, the row's
+ * causal end t + 1, and T.
+ */
+function causalRowLoops(c: Code, locals: { t: number; j: number; n4: number; T: number }, address: () => void) {
+  const range = (from: () => void, to: () => void, step: number, body: () => void): void => {
+    from(); c.set(locals.j);
+    c.block().loop();
+    c.get(locals.j); to(); c.i32GeS().brIf(1);
+    address();
+    body();
+    c.inc(locals.j, step).br(0).end().end();
+  };
+  return {
+    range,
+    zero: (): void => { c.i32(0); },
+    tail: (): void => { c.get(locals.n4); },
+    rowEnd: (): void => { c.get(locals.t).i32(1).i32Add(); },
+    end: (): void => { c.get(locals.T); },
+  };
+}
+
+/**
  * softmaxCausal(p, T, scale): each row t of the T × T scores at p becomes softmax(scale · row)
  * over columns 0..t, and 0 after t (the causal mask), as ggml's soft_max with a mask computes
  * it: subtract the row's maximum, e^x, divide by the sum. Whole vectors, then the row's last
@@ -73,18 +97,7 @@ function softmaxCausalFunction(): Code {
   const m = c.local(ValType.F32), total = c.local(ValType.F32);
   const sc = c.local(V128), mx = c.local(V128), x = c.local(V128), sum = c.local(V128);
   const tmp = { k: c.local(V128), r: c.local(V128), p: c.local(V128) };
-  /** for (j = from; j < to; j += step) body(), with `at` = row + 4j. */
-  const loop = (from: () => void, to: () => void, step: number, body: () => void): void => {
-    from(); c.set(j);
-    c.block().loop();
-    c.get(j); to(); c.i32GeS().brIf(1);
-    c.get(row).get(j).i32(2).i32Shl().i32Add().set(at);
-    body();
-    c.inc(j, step).br(0).end().end();
-  };
-  const zero = (): void => { c.i32(0); };
-  const tail = (): void => { c.get(n4); };
-  const rowEnd = (): void => { c.get(t).i32(1).i32Add(); };
+  const { range: loop, zero, tail, rowEnd, end } = causalRowLoops(c, { t, j, n4, T }, () => { c.get(row).get(j).i32(2).i32Shl().i32Add().set(at); });
   c.get(scale).f32x4Splat().set(sc);
   c.i32(0).set(t).get(p).set(row);
   c.block().loop();
@@ -122,7 +135,7 @@ function softmaxCausalFunction(): Code {
   c.get(total).f32x4Splat().set(x);
   loop(zero, tail, 4, () => { c.get(at).get(at).v128Load().get(x).f32x4Mul().v128Store(); });
   loop(tail, rowEnd, 1, () => { c.get(at).get(at).f32Load().get(total).f32Mul().f32Store(); });
-  loop(rowEnd, () => c.get(T), 1, () => { c.get(at).f32Const(0).f32Store(); });
+  loop(rowEnd, end, 1, () => { c.get(at).f32Const(0).f32Store(); });
   c.inc(t, 1).get(row).get(T).i32(2).i32Shl().i32Add().set(row);
   c.br(0).end().end();
   return c;
@@ -138,18 +151,10 @@ function softmaxCausalBackwardFunction(): Code {
   const t = c.local(I32), off = c.local(I32), n4 = c.local(I32), j = c.local(I32), a = c.local(I32), b = c.local(I32);
   const dot = c.local(ValType.F32);
   const acc = c.local(V128), dv = c.local(V128), sc = c.local(V128);
-  const loop = (from: () => void, to: () => void, step: number, body: () => void): void => {
-    from(); c.set(j);
-    c.block().loop();
-    c.get(j); to(); c.i32GeS().brIf(1);
+  const { range: loop, zero, tail, rowEnd, end } = causalRowLoops(c, { t, j, n4, T }, () => {
     c.get(p).get(off).i32Add().get(j).i32(2).i32Shl().i32Add().set(a);
     c.get(ds).get(off).i32Add().get(j).i32(2).i32Shl().i32Add().set(b);
-    body();
-    c.inc(j, step).br(0).end().end();
-  };
-  const zero = (): void => { c.i32(0); };
-  const tail = (): void => { c.get(n4); };
-  const rowEnd = (): void => { c.get(t).i32(1).i32Add(); };
+  });
   c.get(scale).f32x4Splat().set(sc);
   c.i32(0).set(t).i32(0).set(off);
   c.block().loop();
@@ -167,7 +172,7 @@ function softmaxCausalBackwardFunction(): Code {
   loop(tail, rowEnd, 1, () => {
     c.get(b).get(a).f32Load().get(b).f32Load().get(dot).f32Sub().f32Mul().get(scale).f32Mul().f32Store();
   });
-  loop(rowEnd, () => c.get(T), 1, () => { c.get(b).f32Const(0).f32Store(); });
+  loop(rowEnd, end, 1, () => { c.get(b).f32Const(0).f32Store(); });
   c.inc(t, 1).get(off).get(T).i32(2).i32Shl().i32Add().set(off);
   c.br(0).end().end();
   return c;
