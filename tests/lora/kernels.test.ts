@@ -8,8 +8,9 @@ import { GgmlType, ggmlTypeName } from '../../src/gguf/ggufTypes.js';
 import { roundActivationsLikeGgml } from '../../src/gguf/quant/activations.js';
 import { dequantizeBlocks } from '../../src/gguf/quant/dequantize.js';
 import { quantizeRow } from '../../src/gguf/quant/quantize.js';
-import { MatmulEngine, type IntInput } from '../../src/suites/adaptive-learning/trainers/lora/kernels/MatmulEngine.js';
-import { quantizeActivationRow } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intOperands.js';
+import { MatmulEngine, intModule, type IntInput } from '../../src/suites/adaptive-learning/trainers/lora/kernels/MatmulEngine.js';
+import { q4kDequantScales, q4kRowForTile, quantizeActivationRow, unpackWeightRow } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intOperands.js';
+import { intKernels } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intGemmModule.js';
 import { describeMatrix, type QuantMatrix } from '../../src/suites/adaptive-learning/trainers/lora/kernels/QuantMatrix.js';
 import { SharedArena } from '../../src/suites/adaptive-learning/trainers/lora/kernels/SharedArena.js';
 import { transposeRounded, type Transposed } from '../../src/suites/adaptive-learning/trainers/lora/kernels/packing.js';
@@ -119,6 +120,43 @@ test('work overlapped with a product: runs on this thread, an error in it still 
   assert.equal(Array.from(banded), Array.from(whole));
   assert.ok(whole.some((v) => v !== 0));
 }));
+
+test('Q4_K rows in WebAssembly: unpacked integers and scales equal the JS unpacking, decoded values equal ggml\'s dequantisation bit for bit', () => {
+  const arena = new SharedArena(4 << 20);
+  const k = intKernels(intModule(), arena.memory);
+  const cols = 768, rows = 5;
+  const { m, w } = matrix(arena, GgmlType.Q4_K, cols, rows);
+  const u8 = new Uint8Array(arena.memory.buffer);
+  const nPad = 8, nSeg = cols / 256, kMin = cols / 32;
+  const tile = (): { w16: number; sw: number; m16: number; swMin: number; sc: number } => ({
+    w16: arena.alloc(nPad * cols * 2), sw: arena.alloc(nSeg * nPad * 4), m16: arena.alloc(nPad * kMin * 2), swMin: arena.alloc(nSeg * nPad * 4), sc: arena.alloc(64 * 1024),
+  });
+  const js = tile(), wasm = tile();
+  const i16 = new Int16Array(arena.memory.buffer), f32 = new Float32Array(arena.memory.buffer);
+  for (let r = 0; r < rows; r++) {
+    const p = m.ptr + r * m.rowBytes;
+    unpackWeightRow(GgmlType.Q4_K, u8, p, cols, r, i16, js.w16 / 2, f32, js.sw / 4, nPad, js.m16 / 2, js.swMin / 4);
+    q4kRowForTile(u8, p, cols, r, i16, wasm.m16 / 2, f32, wasm.sw / 4, nPad, wasm.swMin / 4, wasm.sc / 2);
+    k.unpackQ4K(p, cols / 256, wasm.sc, wasm.w16 + ((r >> 2) * 4 * cols + (r & 3) * 8) * 2);
+  }
+  // Row by row: the tile's padding rows hold whatever was there before.
+  for (let r = 0; r < rows; r++) {
+    for (let g = 0; g < cols / 8; g++) {
+      const at = (r >> 2) * 4 * cols + g * 32 + (r & 3) * 8;
+      assert.equal(Array.from(i16.subarray(wasm.w16 / 2 + at, wasm.w16 / 2 + at + 8)), Array.from(i16.subarray(js.w16 / 2 + at, js.w16 / 2 + at + 8)), `integers, row ${r}, group ${g}`);
+    }
+    for (let s = 0; s < nSeg; s++) {
+      assert.is(f32[wasm.sw / 4 + s * nPad + r], f32[js.sw / 4 + s * nPad + r]);
+      assert.is(f32[wasm.swMin / 4 + s * nPad + r], f32[js.swMin / 4 + s * nPad + r]);
+    }
+  }
+  const out = arena.alloc(cols * 4), scales = arena.alloc(64 * 1024);
+  for (let r = 0; r < rows; r++) {
+    q4kDequantScales(u8, m.ptr + r * m.rowBytes, cols / 256, f32, scales / 4);
+    k.dequantQ4K(m.ptr + r * m.rowBytes, cols / 256, scales, out);
+    assert.equal(Array.from(f32.subarray(out / 4, out / 4 + cols)), Array.from(w.subarray(r * cols, (r + 1) * cols)), `row ${r}`);
+  }
+});
 
 test('input preparation on the threads equals the single-thread path, and leaves x as it was', () => withEngine(8 << 20, 2, 128, (engine, arena) => {
   const T = 70, cols = 256;

@@ -72,6 +72,7 @@ export class Code {
   i32Load8u(offset = 0): this { return this.op(0x2d, 0, ...uleb(offset)); }
   i32Load16u(offset = 0): this { return this.op(0x2f, 1, ...uleb(offset)); }
   i32Store16(offset = 0): this { return this.op(0x3b, 1, ...uleb(offset)); }
+  i32Load16s(offset = 0): this { return this.op(0x2e, 1, ...uleb(offset)); }
   i32Eqz(): this { return this.op(0x45); }
   i32Eq(): this { return this.op(0x46); }
   i32Ne(): this { return this.op(0x47); }
@@ -115,6 +116,15 @@ export class Code {
   v128Bitselect(): this { return this.simd(0x52); }
   i32x4Shl(): this { return this.simd(0xab); }
   i32x4MinS(): this { return this.simd(0xb6); }
+  i8x16Splat(): this { return this.simd(0x0f); }
+  i16x8Splat(): this { return this.simd(0x10); }
+  v128And(): this { return this.simd(0x4e); }
+  i8x16ShrU(): this { return this.simd(0x6d); }
+  i16x8ExtendLowI8x16U(): this { return this.simd(0x89); }
+  i16x8ExtendHighI8x16U(): this { return this.simd(0x8a); }
+  i16x8Mul(): this { return this.simd(0x95); }
+  i32x4ExtendLowI16x8U(): this { return this.simd(0xa9); }
+  i32x4ExtendHighI16x8U(): this { return this.simd(0xaa); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }

@@ -12,7 +12,7 @@ import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js'
 import { GRAD_SEGMENT, intGemmModuleBytes } from './intGemmModule.js';
 import { elementwiseModuleBytes } from './elementwiseModule.js';
 import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
-import { Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, type Kernels } from './matmulTasks.js';
+import { BLOCK_SCRATCH, Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, type Kernels } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
 import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
@@ -130,6 +130,7 @@ export class MatmulEngine {
     // A tile of W (≤ TILE_FLOATS), or one head's attention work (heads of up to 256 values).
     this.scratchFloats = Math.max(TILE_FLOATS, attentionScratchFloats(maxSequence, 256));
     this.scratch = arena.alloc(this.threads * this.scratchFloats * 4);
+    this.ctl[Ctl.BlockScratch] = arena.alloc(this.threads * BLOCK_SCRATCH);
     this.views = new MemoryViews(arena.memory);
     const started: Promise<void>[] = [];
     for (let tid = 1; tid < this.threads; tid++) {

@@ -301,6 +301,80 @@ function quantizeBlocksFunction(): Code {
   return c;
 }
 
+/**
+ * unpackQ4K(src, nBlocks, sc, dst): the integers of a Q4_K row (blocks of 144 bytes at src) times
+ * their 6-bit sub-block scales (int16, eight per block at sc), into one row of an igemm weight
+ * tile (dst: the row's first 16 bytes; groups of 8 values 64 bytes apart). The block's d, dmin
+ * and minimums are the caller's (intOperands.unpackWeightRow).
+ */
+function unpackQ4KFunction(): Code {
+  const c = new Code([I32, I32, I32, I32]);
+  const [src, nBlocks, sc, dst] = [0, 1, 2, 3];
+  const b = c.local(I32), pb = c.local(I32), ps = c.local(I32), pd = c.local(I32);
+  const v = c.local(V128), lo = c.local(V128), hi = c.local(V128), s1 = c.local(V128), s2 = c.local(V128), mask = c.local(V128);
+  c.i32(15).i8x16Splat().set(mask);
+  c.get(src).i32(16).i32Add().set(pb).get(sc).set(ps).get(dst).set(pd).get(nBlocks).set(b);
+  c.block().get(b).i32Eqz().brIf(0).loop();
+  for (let q = 0; q < 4; q++) {
+    c.get(ps).i32Load16s(4 * q).i16x8Splat().set(s1).get(ps).i32Load16s(4 * q + 2).i16x8Splat().set(s2);
+    for (let h = 0; h < 2; h++) {
+      c.get(pb).v128Load(32 * q + 16 * h).set(v);
+      c.get(v).get(mask).v128And().set(lo).get(v).i32(4).i8x16ShrU().set(hi);
+      const g = 8 * q + 2 * h; // group of values 64q + 16h (low nibbles); +4 groups for the high ones
+      c.get(pd).get(lo).i16x8ExtendLowI8x16U().get(s1).i16x8Mul().v128Store(64 * g);
+      c.get(pd).get(lo).i16x8ExtendHighI8x16U().get(s1).i16x8Mul().v128Store(64 * (g + 1));
+      c.get(pd).get(hi).i16x8ExtendLowI8x16U().get(s2).i16x8Mul().v128Store(64 * (g + 4));
+      c.get(pd).get(hi).i16x8ExtendHighI8x16U().get(s2).i16x8Mul().v128Store(64 * (g + 5));
+    }
+  }
+  c.inc(pb, 144).inc(ps, 16).inc(pd, 2048);
+  c.get(b).i32(1).i32Sub().tee(b).brIf(0);
+  c.end().end();
+  return c;
+}
+
+/**
+ * dequantQ4K(src, nBlocks, scales, dst): a Q4_K row decoded to f32 at dst (contiguous), value
+ * = d·sc·q − dmin·m with the products d·sc and dmin·m given per sub-block (16 floats per block at
+ * scales: eight d·sc, then eight dmin·m). Bit-equal to ggml's dequantize_row_q4_K.
+ */
+function dequantQ4KFunction(): Code {
+  const c = new Code([I32, I32, I32, I32]);
+  const [src, nBlocks, scales, dst] = [0, 1, 2, 3];
+  const b = c.local(I32), pb = c.local(I32), ps = c.local(I32), pd = c.local(I32);
+  const v = c.local(V128), half = c.local(V128), mask = c.local(V128);
+  const d = c.local(V128), m = c.local(V128);
+  c.i32(15).i8x16Splat().set(mask);
+  c.get(src).i32(16).i32Add().set(pb).get(scales).set(ps).get(dst).set(pd).get(nBlocks).set(b);
+  c.block().get(b).i32Eqz().brIf(0).loop();
+  for (let q = 0; q < 4; q++) {
+    for (const high of [false, true]) {
+      const sub = 2 * q + (high ? 1 : 0);
+      c.get(ps).v128Load32Splat(4 * sub).set(d).get(ps).v128Load32Splat(32 + 4 * sub).set(m);
+      for (let h = 0; h < 2; h++) {
+        c.get(pb).v128Load(32 * q + 16 * h).set(v);
+        if (high) c.get(v).i32(4).i8x16ShrU().set(v);
+        else c.get(v).get(mask).v128And().set(v);
+        const k0 = 64 * q + (high ? 32 : 0) + 16 * h;
+        for (let part = 0; part < 2; part++) {
+          c.get(v);
+          if (part === 0) c.i16x8ExtendLowI8x16U(); else c.i16x8ExtendHighI8x16U();
+          c.set(half);
+          for (let quarter = 0; quarter < 2; quarter++) {
+            c.get(pd).get(half);
+            if (quarter === 0) c.i32x4ExtendLowI16x8U(); else c.i32x4ExtendHighI16x8U();
+            c.f32x4ConvertI32x4S().get(d).f32x4Mul().get(m).f32x4Sub().v128Store(4 * (k0 + 8 * part + 4 * quarter));
+          }
+        }
+      }
+    }
+  }
+  c.inc(pb, 144).inc(ps, 64).inc(pd, 1024);
+  c.get(b).i32(1).i32Sub().tee(b).brIf(0);
+  c.end().end();
+  return c;
+}
+
 export type IgemmFn = (w: number, wBlockStride: number, x: number, xStride: number, sw: number, swStride: number,
   sx: number, sxStride: number, out: number, ldo: number, rows: number, T: number, nSeg: number, segSteps: number, acc: number) => void;
 
@@ -311,6 +385,8 @@ export function intGemmModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer
     { name: 'requantTransposed', code: requantTransposedFunction() },
     { name: 'blockAbsMax', code: blockAbsMaxFunction() },
     { name: 'quantizeBlocks', code: quantizeBlocksFunction() },
+    { name: 'unpackQ4K', code: unpackQ4KFunction() },
+    { name: 'dequantQ4K', code: dequantQ4KFunction() },
   ], memory);
 }
 
@@ -323,6 +399,8 @@ export interface IntKernels {
   blockAbsMax: (src: number, srcStride: number, rows: number, nBlocks: number, blockSteps: number, out: number, outStride: number) => void;
   quantizeBlocks: (src: number, srcStride: number, rows: number, nBlocks: number, blockSteps: number, mul: number, mulStride: number,
     dst: number, pairStride: number, mins: number, minsPairStride: number) => void;
+  unpackQ4K: (src: number, nBlocks: number, sc: number, dst: number) => void;
+  dequantQ4K: (src: number, nBlocks: number, scales: number, dst: number) => void;
 }
 
 export function intKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): IntKernels {
@@ -330,5 +408,6 @@ export function intKernels(module: WebAssembly.Module, memory: WebAssembly.Memor
   return {
     igemm: e.igemm as IgemmFn, quantRows: e.quantRows as I32Fn8, requantTransposed: e.requantTransposed as I32Fn8,
     blockAbsMax: e.blockAbsMax as IntKernels['blockAbsMax'], quantizeBlocks: e.quantizeBlocks as IntKernels['quantizeBlocks'],
+    unpackQ4K: e.unpackQ4K as IntKernels['unpackQ4K'], dequantQ4K: e.dequantQ4K as IntKernels['dequantQ4K'],
   };
 }

@@ -207,3 +207,35 @@ export function unpackWeightRow(type: number, u8: Uint8Array, p: number, cols: n
       throw new Error(`no integer layout for ggml type ${type}`);
   }
 }
+
+/**
+ * Q4_K rows for the kernels (intGemmModule unpackQ4K / dequantQ4K): the per-block work stays
+ * here, the per-value work goes to WebAssembly. `q4kRowForTile` writes row r's scales, −dmin and
+ * minimums like unpackWeightRow, and each block's eight sub-block scales to sc16[scBase + 8b + j]
+ * for unpackQ4K. `q4kDequantScales` writes d·sc and dmin·m (16 floats per block) for dequantQ4K.
+ */
+export function q4kRowForTile(u8: Uint8Array, p: number, cols: number, r: number, i16: Int16Array, m16Base: number,
+  sw: Float32Array, swBase: number, swStride: number, swMinBase: number, scBase: number): void {
+  const mRow = m16Base + (r >> 2) * 4 * (cols / 32) + (r & 3) * 8;
+  for (let b = 0, s = 0; b < cols; b += 256, s++, p += 144) {
+    sw[swBase + s * swStride + r] = H[u8[p]! | (u8[p + 1]! << 8)]!;
+    sw[swMinBase + s * swStride + r] = -H[u8[p + 2]! | (u8[p + 3]! << 8)]!;
+    unpackScaleMinK4(u8, p + 4, sc8, mn8);
+    for (let j = 0; j < 8; j++) {
+      const m = 8 * s + j;
+      i16[mRow + (m >> 3) * 32 + (m & 7)] = mn8[j]!;
+      i16[scBase + 8 * s + j] = sc8[j]!;
+    }
+  }
+}
+
+export function q4kDequantScales(u8: Uint8Array, p: number, nBlocks: number, f32: Float32Array, base: number): void {
+  for (let b = 0; b < nBlocks; b++, p += 144) {
+    const d = H[u8[p]! | (u8[p + 1]! << 8)]!, dmin = H[u8[p + 2]! | (u8[p + 3]! << 8)]!;
+    unpackScaleMinK4(u8, p + 4, sc8, mn8);
+    for (let j = 0; j < 8; j++) {
+      f32[base + 16 * b + j] = d * sc8[j]!;
+      f32[base + 16 * b + 8 + j] = dmin * mn8[j]!;
+    }
+  }
+}

@@ -15,7 +15,8 @@
 import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
 import type { SoftmaxCausalBackwardFn, SoftmaxCausalFn, SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './elementwiseModule.js';
-import { activationBlockScale, intLayoutOf, unpackWeightRow, weightHasMins } from './intOperands.js';
+import { activationBlockScale, intLayoutOf, q4kDequantScales, q4kRowForTile, unpackWeightRow, weightHasMins } from './intOperands.js';
+import { GgmlType } from '../../../../../gguf/ggufTypes.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs, type AttentionKernels } from './attentionTasks.js';
 import { rmsNormBackward, rmsNormForward } from '../tensorOps.js';
@@ -38,6 +39,8 @@ export const enum Ctl {
   // RMSNorm (forward: out, x, weights, per-row inverse RMS, eps; backward: dx, dy, x, weights, inv)
   // and PrepareGradient (dy at APtr; int16 at CPtr, scales at IntSx).
   NormOut = 43, NormIn = 44, NormGrad = 45, NormWeight = 46, NormInv = 47, NormEps = 48,
+  // Per-thread room for per-block values (Q4_K scales), BLOCK_SCRATCH bytes each.
+  BlockScratch = 49,
   Size = 52,
 }
 
@@ -62,6 +65,9 @@ export function instantiateKernels(modules: KernelModules, memory: WebAssembly.M
     softmaxCausal: gate.softmaxCausal as SoftmaxCausalFn, softmaxCausalBackward: gate.softmaxCausalBackward as SoftmaxCausalBackwardFn,
   };
 }
+
+/** Bytes of per-block scratch per thread: 64 bytes for each of up to 1024 blocks of a row. */
+export const BLOCK_SCRATCH = 64 * 1024;
 
 /** Tokens per call of the integer kernel: their int16 rows stay in L2 while a tile of W is swept. */
 const INT_TOKEN_CHUNK = 64;
@@ -213,7 +219,16 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     const nPad = (n + 3) & ~3;
     const nSeg = cols / lay.seg, kMin = weightHasMins(type) ? cols / lay.minSub : 0;
     const w16 = scratch, sw = w16 + nPad * cols * 2, m16 = sw + nSeg * nPad * 4, swMin = m16 + nPad * kMin * 2;
-    for (let j = 0; j < n; j++) unpackWeightRow(type, u8, wPtr + (o0 + j) * rowBytes, cols, j, i16, w16 / 2, f32, sw / 4, nPad, m16 / 2, swMin / 4);
+    if (type === GgmlType.Q4_K) {
+      // Per-block scales here, the values in WebAssembly.
+      const sc = u(Ctl.BlockScratch) + tid * BLOCK_SCRATCH;
+      for (let j = 0; j < n; j++) {
+        q4kRowForTile(u8, wPtr + (o0 + j) * rowBytes, cols, j, i16, m16 / 2, f32, sw / 4, nPad, swMin / 4, sc / 2);
+        kernels.unpackQ4K(wPtr + (o0 + j) * rowBytes, cols / 256, sc, w16 + ((j >> 2) * 4 * cols + (j & 3) * 8) * 2);
+      }
+    } else {
+      for (let j = 0; j < n; j++) unpackWeightRow(type, u8, wPtr + (o0 + j) * rowBytes, cols, j, i16, w16 / 2, f32, sw / 4, nPad, m16 / 2, swMin / 4);
+    }
     const sx = u(Ctl.IntSx), mins = u(Ctl.IntMins);
     for (let t0 = 0; t0 < T; t0 += INT_TOKEN_CHUNK) {
       const tc = Math.min(INT_TOKEN_CHUNK, T - t0);
@@ -266,7 +281,16 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     const h = rowSplit, o0 = r * h;
     const k = Math.min(h, rows - o0);
     if (k <= 0) return;
-    for (let j = 0; j < k; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes + srcSkip, w, f32, scratch / 4 + j * w, 1);
+    if (type === GgmlType.Q4_K) {
+      const scales = u(Ctl.BlockScratch) + tid * BLOCK_SCRATCH;
+      for (let j = 0; j < k; j++) {
+        const src = wPtr + (o0 + j) * rowBytes + srcSkip;
+        q4kDequantScales(u8, src, w / 256, f32, scales / 4);
+        kernels.dequantQ4K(src, w / 256, scales, scratch + j * w * 4);
+      }
+    } else {
+      for (let j = 0; j < k; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes + srcSkip, w, f32, scratch / 4 + j * w, 1);
+    }
     requantTransposed(scratch, w * 4, k, w, cPtr + (c0 / 4) * rows * 8 + o0 * 8, rows * 8,
       u(Ctl.IntSx) + (o0 / GRAD_SEGMENT) * cols * 4 + c0 * 4, cols * 4);
     return;
