@@ -1,43 +1,27 @@
-// Runs the frozen-weight matrix products of the trainer over several threads sharing one memory.
+// Runs the trainer's heavy work over several threads sharing one memory: the frozen-weight
+// matrix products (float or integer, see matmulTasks.ts), attention, and the element-wise layers.
 //
 // Protocol: the calling thread writes a task into the control block, sets Pending to the number of
 // helper threads, bumps Generation and wakes them. Every thread (the caller included) then takes
 // work items from the NextItem counter until none are left; helpers decrement Pending when done
 // and the last one wakes the caller. Items are small (a tile of W), so a thread slowed down by
 // other work on the machine simply takes fewer of them.
-import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { gemmModuleBytes } from './gemmModule.js';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
-import { GRAD_SEGMENT, intGemmModuleBytes } from './intGemmModule.js';
-import { elementwiseModuleBytes } from './elementwiseModule.js';
+import { GRAD_SEGMENT } from './intGemmModule.js';
+import { elementwiseModule, gemmModule, intModule } from './kernelModules.js';
 import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
 import { BLOCK_SCRATCH, Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, type Kernels } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
 import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
 
-const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 /** No helper finishing its share for this long means one has died. */
 const STALL_MS = 60_000;
 /** Most bytes of int16 Wᵀ an integer backward product holds at once (it goes in bands of columns). */
 export const INT_TRANSPOSE_BYTES = 32 << 20;
 /** A helper thread not running after this long will not run (a failed start shows as an error sooner). */
 const START_MS = 120_000;
-let compiled: { module: WebAssembly.Module; fused: boolean } | undefined;
-let compiledInt: WebAssembly.Module | undefined;
-let compiledElementwise: WebAssembly.Module | undefined;
-
-/** The element-wise kernels' module (gate, residual adds, softmax). */
-export function elementwiseModule(): WebAssembly.Module {
-  return (compiledElementwise ??= new WebAssembly.Module(elementwiseModuleBytes({ minPages: 1, maxPages: 65536, shared: true })));
-}
-
-
-/** The integer kernels' module (plain SIMD: no flag needed). */
-export function intModule(): WebAssembly.Module {
-  return (compiledInt ??= new WebAssembly.Module(intGemmModuleBytes({ minPages: 1, maxPages: 65536, shared: true })));
-}
 
 /**
  * The input of a forward product with a weight type multiplied in integers: x quantised to
@@ -67,22 +51,6 @@ function isIntGradient(x: BackwardInput): x is IntGradient {
 function isIntInput(x: ForwardInput): x is IntInput {
   return 'lay' in x;
 }
-/**
- * Compiles the gemm kernel once per process, with fused multiply-add (relaxed SIMD) where the
- * runtime has it: built in from V8 11.4, behind a flag that can be set at run time on Node 20.
- */
-export function gemmModule(): { module: WebAssembly.Module; fused: boolean } {
-  if (compiled) return compiled;
-  const probe = { minPages: 1, maxPages: 65536, shared: true };
-  let bytes = gemmModuleBytes(probe, true);
-  if (!WebAssembly.validate(bytes)) {
-    try { v8.setFlagsFromString(RELAXED_FLAG); } catch { /* not settable: plain SIMD below */ }
-  }
-  if (!WebAssembly.validate(bytes)) bytes = gemmModuleBytes(probe, false);
-  compiled = { module: new WebAssembly.Module(bytes), fused: WebAssembly.validate(gemmModuleBytes(probe, true)) };
-  return compiled;
-}
-
 /** Starts a kernel thread. Node 20 workers do not inherit `--import tsx`, so tsx is registered first. */
 function startThread(data: unknown): Worker {
   const tsxApi = import.meta.resolve('tsx/esm/api');
