@@ -1,10 +1,12 @@
 /**
- * The feed-forward gate in WebAssembly SIMD, element by element (and the residual adds, vectorAdd):
- *   sig = 1 / (1 + e^−gate),  act = gate / (1 + e^−gate) · up
- * (silu written as ggml writes it, the sigmoid kept for the backward pass).
- *
- *   swiGlu(gate, up, sig, act, nBytes): byte offsets of four f32 arrays in the shared memory and
- *   their length in bytes (a multiple of 16)
+ * The trainer's element-wise kernels in WebAssembly SIMD (byte offsets of f32 arrays in the shared
+ * memory; lengths in bytes, a multiple of 16, unless said otherwise):
+ *   swiGlu(gate, up, sig, act, nBytes)      sig = 1 / (1 + e^−gate), act = gate / (1 + e^−gate) · up
+ *                                           (silu as ggml writes it; sig kept for the backward)
+ *   swiGluBackward(dact, gate, up, sig, dgate, dup, nBytes)
+ *   vectorAdd(a, b, out, nBytes)            the residual adds
+ *   softmaxCausal(p, T, scale)              attention probabilities, T × T, rows masked after t
+ *   softmaxCausalBackward(p, ds, T, scale)
  *
  * e^x is Cephes' single-precision exp (range reduction by ln 2 in two parts, a degree-5
  * polynomial, 2^n put into the exponent bits): within 2 float ulps, as llama.cpp's own SIMD exp

@@ -3,7 +3,11 @@
  * block of the reduction, one float scale per (row, block) and per (token, block). This is how
  * llama.cpp multiplies quantised weights (integers times a block scale) by activations rounded to
  * 8-bit blocks, and `i32x4.dot_i16x8_s` does eight multiply-adds per instruction where f32x4 does
- * four, so the same product costs about half the time of the f32 gemm.
+ * four: measured 1.45 × the f32 gemm's speed on one core.
+ *
+ * Besides igemm, the operand preparation (each documented where it is built): quantRows and
+ * requantTransposed (the backward's dy and Wᵀ), blockAbsMax and quantizeBlocks (activations as
+ * ggml's 8-bit blocks), unpackQ4K and dequantQ4K (Q4_K rows).
  *
  *   igemm(w, wBlockStride, x, xStride, sw, swStride, sx, sxStride, out, ldo, rows, T, nSeg, segSteps, acc)
  *     out[t][r] (+)= Σ_s sw[s][r] · sx[t][s] · Σ_{k in segment s} w[r][k] · x[t][k]
