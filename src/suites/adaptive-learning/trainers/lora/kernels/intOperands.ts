@@ -107,6 +107,22 @@ const sc8 = new Uint8Array(8);
 const mn8 = new Uint8Array(8);
 
 /**
+ * Block s of a Q4_K/Q5_K row (at byte p; both start d, dmin, 12 bytes of packed 6-bit scales and
+ * minimums): d to sw[swAt + r], −dmin to sw[swMinAt + r], the eight minimums into the mins tile
+ * row at mRow (int16, tile layout); leaves the sub-block scales in sc8 and the minimums in mn8.
+ */
+function kMinBlockHeader(u8: Uint8Array, p: number, s: number, r: number, sw: Float32Array, swAt: number, swMinAt: number,
+  i16: Int16Array, mRow: number): void {
+  sw[swAt + r] = H[u8[p]! | (u8[p + 1]! << 8)]!;
+  sw[swMinAt + r] = -H[u8[p + 2]! | (u8[p + 3]! << 8)]!;
+  unpackScaleMinK4(u8, p + 4, sc8, mn8);
+  for (let j = 0; j < 8; j++) {
+    const m = 8 * s + j;
+    i16[mRow + (m >> 3) * 32 + (m & 7)] = mn8[j]!;
+  }
+}
+
+/**
  * Writes row r of a weight tile from the row's blocks at byte p of u8: integers into i16 at
  * w16Base (tile layout, K = cols), segment scales into f32[swBase + s·swStride + r]; for Q4_K/Q5_K
  * also the minimums into i16 at m16Base (tile layout, cols/32 wide) and −dmin into
@@ -148,13 +164,7 @@ export function unpackWeightRow(type: number, u8: Uint8Array, p: number, cols: n
       const five = type === GgmlType.Q5_K;
       const mRow = m16Base + (r >> 2) * 4 * (cols / 32) + (r & 3) * 8;
       for (let b = 0, s = 0; b < cols; b += 256, s++, p += five ? 176 : 144) {
-        sw[swBase + s * swStride + r] = H[u8[p]! | (u8[p + 1]! << 8)]!;
-        sw[swMinBase + s * swStride + r] = -H[u8[p + 2]! | (u8[p + 3]! << 8)]!;
-        unpackScaleMinK4(u8, p + 4, sc8, mn8);
-        for (let j = 0; j < 8; j++) {
-          const m = 8 * s + j;
-          w16[mRow + (m >> 3) * 32 + (m & 7)] = mn8[j]!;
-        }
+        kMinBlockHeader(u8, p, s, r, sw, swBase + s * swStride, swMinBase + s * swStride, w16, mRow);
         for (let c = 0; c < 4; c++) {
           const s1 = sc8[2 * c]!, s2 = sc8[2 * c + 1]!;
           // Values b+64c+l (low nibbles) and b+64c+32+l (high), eight consecutive k per group.
@@ -218,14 +228,8 @@ export function q4kRowForTile(u8: Uint8Array, p: number, cols: number, r: number
   sw: Float32Array, swBase: number, swStride: number, swMinBase: number, scBase: number): void {
   const mRow = m16Base + (r >> 2) * 4 * (cols / 32) + (r & 3) * 8;
   for (let b = 0, s = 0; b < cols; b += 256, s++, p += 144) {
-    sw[swBase + s * swStride + r] = H[u8[p]! | (u8[p + 1]! << 8)]!;
-    sw[swMinBase + s * swStride + r] = -H[u8[p + 2]! | (u8[p + 3]! << 8)]!;
-    unpackScaleMinK4(u8, p + 4, sc8, mn8);
-    for (let j = 0; j < 8; j++) {
-      const m = 8 * s + j;
-      i16[mRow + (m >> 3) * 32 + (m & 7)] = mn8[j]!;
-      i16[scBase + 8 * s + j] = sc8[j]!;
-    }
+    kMinBlockHeader(u8, p, s, r, sw, swBase + s * swStride, swMinBase + s * swStride, i16, mRow);
+    for (let j = 0; j < 8; j++) i16[scBase + 8 * s + j] = sc8[j]!;
   }
 }
 
