@@ -10,7 +10,7 @@ import { dequantizeBlocks } from '../../src/gguf/quant/dequantize.js';
 import { quantizeRow } from '../../src/gguf/quant/quantize.js';
 import { MatmulEngine, type IntInput } from '../../src/suites/adaptive-learning/trainers/lora/kernels/MatmulEngine.js';
 import { intModule } from '../../src/suites/adaptive-learning/trainers/lora/kernels/kernelModules.js';
-import { q4kDequantScales, q4kRowForTile, quantizeActivationRow, unpackWeightRow } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intOperands.js';
+import { q40BlockScales, q4kDequantScales, q4kRowForTile, quantizeActivationRow, unpackWeightRow } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intOperands.js';
 import { intKernels } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intGemmModule.js';
 import { describeMatrix, type QuantMatrix } from '../../src/suites/adaptive-learning/trainers/lora/kernels/QuantMatrix.js';
 import { SharedArena } from '../../src/suites/adaptive-learning/trainers/lora/kernels/SharedArena.js';
@@ -155,6 +155,36 @@ test('Q4_K rows in WebAssembly: unpacked integers and scales equal the JS unpack
   for (let r = 0; r < rows; r++) {
     q4kDequantScales(u8, m.ptr + r * m.rowBytes, cols / 256, f32, scales / 4);
     k.dequantQ4K(m.ptr + r * m.rowBytes, cols / 256, scales, out);
+    assert.equal(Array.from(f32.subarray(out / 4, out / 4 + cols)), Array.from(w.subarray(r * cols, (r + 1) * cols)), `row ${r}`);
+  }
+});
+
+test('Q4_0 rows in WebAssembly: unpacked integers and scales equal the JS unpacking, decoded values equal ggml\'s dequantisation bit for bit', () => {
+  const arena = new SharedArena(4 << 20);
+  const k = intKernels(intModule(), arena.memory);
+  const cols = 320, rows = 6, nPad = 8, nSeg = cols / 32;
+  const { m, w } = matrix(arena, GgmlType.Q4_0, cols, rows);
+  const u8 = new Uint8Array(arena.memory.buffer);
+  const i16 = new Int16Array(arena.memory.buffer), f32 = new Float32Array(arena.memory.buffer);
+  const js = { w16: arena.alloc(nPad * cols * 2), sw: arena.alloc(nSeg * nPad * 4) };
+  const wasm = { w16: arena.alloc(nPad * cols * 2), sw: arena.alloc(nSeg * nPad * 4) };
+  for (let r = 0; r < rows; r++) {
+    const p = m.ptr + r * m.rowBytes;
+    unpackWeightRow(GgmlType.Q4_0, u8, p, cols, r, i16, js.w16 / 2, f32, js.sw / 4, nPad);
+    q40BlockScales(u8, p, nSeg, f32, wasm.sw / 4 + r, nPad);
+    k.unpackQ4_0(p, nSeg, wasm.w16 + ((r >> 2) * 4 * cols + (r & 3) * 8) * 2);
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let g = 0; g < cols / 8; g++) {
+      const at = (r >> 2) * 4 * cols + g * 32 + (r & 3) * 8;
+      assert.equal(Array.from(i16.subarray(wasm.w16 / 2 + at, wasm.w16 / 2 + at + 8)), Array.from(i16.subarray(js.w16 / 2 + at, js.w16 / 2 + at + 8)), `integers, row ${r}, group ${g}`);
+    }
+    for (let s = 0; s < nSeg; s++) assert.is(f32[wasm.sw / 4 + s * nPad + r], f32[js.sw / 4 + s * nPad + r]);
+  }
+  const out = arena.alloc(cols * 4), scales = arena.alloc(nSeg * 4);
+  for (let r = 0; r < rows; r++) {
+    q40BlockScales(u8, m.ptr + r * m.rowBytes, nSeg, f32, scales / 4, 1);
+    k.dequantQ4_0(m.ptr + r * m.rowBytes, nSeg, scales, out);
     assert.equal(Array.from(f32.subarray(out / 4, out / 4 + cols)), Array.from(w.subarray(r * cols, (r + 1) * cols)), `row ${r}`);
   }
 });

@@ -123,6 +123,9 @@ export class Code {
   i16x8ExtendLowI8x16U(): this { return this.simd(0x89); }
   i16x8ExtendHighI8x16U(): this { return this.simd(0x8a); }
   i16x8Mul(): this { return this.simd(0x95); }
+  i16x8Sub(): this { return this.simd(0x91); }
+  i32x4ExtendLowI16x8S(): this { return this.simd(0xa7); }
+  i32x4ExtendHighI16x8S(): this { return this.simd(0xa8); }
   i32x4ExtendLowI16x8U(): this { return this.simd(0xa9); }
   i32x4ExtendHighI16x8U(): this { return this.simd(0xaa); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }

@@ -11,7 +11,7 @@ import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js'
 import { GRAD_SEGMENT } from './intGemmModule.js';
 import { elementwiseModule, gemmModule, intModule } from './kernelModules.js';
 import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
-import { BLOCK_SCRATCH, Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, type Kernels } from './matmulTasks.js';
+import { BLOCK_SCRATCH, Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, spinWhileEqual, type Kernels } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
 import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
@@ -453,6 +453,8 @@ export class MatmulEngine {
     // shows up only as no progress: give up after a minute without any.
     const ctl = this.ctl;
     let lastChange = Date.now();
+    const first = Atomics.load(ctl, Ctl.Pending);
+    if (first !== 0) spinWhileEqual(ctl, Ctl.Pending, first);
     for (let pending = Atomics.load(ctl, Ctl.Pending); pending !== 0;) {
       Atomics.wait(ctl, Ctl.Pending, pending, 1000);
       const now = Atomics.load(ctl, Ctl.Pending);

@@ -7,7 +7,7 @@
  *
  * Besides igemm, the operand preparation (each documented where it is built): quantRows and
  * requantTransposed (the backward's dy and Wᵀ), blockAbsMax and quantizeBlocks (activations as
- * ggml's 8-bit blocks), unpackQ4K and dequantQ4K (Q4_K rows).
+ * ggml's 8-bit blocks), unpackQ4K and dequantQ4K (Q4_K rows), unpackQ4_0 and dequantQ4_0 (Q4_0 rows).
  *
  *   igemm(w, wBlockStride, x, xStride, sw, swStride, sx, sxStride, out, ldo, rows, T, nSeg, segSteps, acc)
  *     out[t][r] (+)= Σ_s sw[s][r] · sx[t][s] · Σ_{k in segment s} w[r][k] · x[t][k]
@@ -379,6 +379,66 @@ function dequantQ4KFunction(): Code {
   return c;
 }
 
+/**
+ * unpackQ4_0(src, nBlocks, dst): the integers (q − 8) of a Q4_0 row (blocks of 18 bytes at src)
+ * into one row of an igemm weight tile, laid out as unpackQ4K's. The blocks' scales are the
+ * caller's.
+ */
+function unpackQ4_0Function(): Code {
+  const c = new Code([I32, I32, I32]);
+  const [src, nBlocks, dst] = [0, 1, 2];
+  const b = c.local(I32), pb = c.local(I32), pd = c.local(I32);
+  const v = c.local(V128), lo = c.local(V128), hi = c.local(V128), mask = c.local(V128), eight = c.local(V128);
+  c.i32(15).i8x16Splat().set(mask).i32(8).i16x8Splat().set(eight);
+  c.get(src).i32(2).i32Add().set(pb).get(dst).set(pd).get(nBlocks).set(b);
+  c.block().get(b).i32Eqz().brIf(0).loop();
+  c.get(pb).v128Load().set(v);
+  c.get(v).get(mask).v128And().set(lo).get(v).i32(4).i8x16ShrU().set(hi);
+  // Values 0–15 are the low nibbles, 16–31 the high ones: four groups of eight, 64 bytes apart.
+  c.get(pd).get(lo).i16x8ExtendLowI8x16U().get(eight).i16x8Sub().v128Store(0);
+  c.get(pd).get(lo).i16x8ExtendHighI8x16U().get(eight).i16x8Sub().v128Store(64);
+  c.get(pd).get(hi).i16x8ExtendLowI8x16U().get(eight).i16x8Sub().v128Store(128);
+  c.get(pd).get(hi).i16x8ExtendHighI8x16U().get(eight).i16x8Sub().v128Store(192);
+  c.inc(pb, 18).inc(pd, 256);
+  c.get(b).i32(1).i32Sub().tee(b).brIf(0);
+  c.end().end();
+  return c;
+}
+
+/**
+ * dequantQ4_0(src, nBlocks, scales, dst): a Q4_0 row decoded to f32 at dst (contiguous), value
+ * (q − 8)·d with each block's d given as a float at scales. Bit-equal to ggml's dequantize_row_q4_0.
+ */
+function dequantQ4_0Function(): Code {
+  const c = new Code([I32, I32, I32, I32]);
+  const [src, nBlocks, scales, dst] = [0, 1, 2, 3];
+  const b = c.local(I32), pb = c.local(I32), ps = c.local(I32), pd = c.local(I32);
+  const v = c.local(V128), half = c.local(V128), mask = c.local(V128), eight = c.local(V128), d = c.local(V128);
+  c.i32(15).i8x16Splat().set(mask).i32(8).i16x8Splat().set(eight);
+  c.get(src).i32(2).i32Add().set(pb).get(scales).set(ps).get(dst).set(pd).get(nBlocks).set(b);
+  c.block().get(b).i32Eqz().brIf(0).loop();
+  c.get(ps).v128Load32Splat().set(d);
+  for (const high of [false, true]) {
+    c.get(pb).v128Load();
+    if (high) c.i32(4).i8x16ShrU(); else c.get(mask).v128And();
+    c.set(v);
+    for (let part = 0; part < 2; part++) {
+      c.get(v);
+      if (part === 0) c.i16x8ExtendLowI8x16U(); else c.i16x8ExtendHighI8x16U();
+      c.get(eight).i16x8Sub().set(half);
+      for (let quarter = 0; quarter < 2; quarter++) {
+        c.get(pd).get(half);
+        if (quarter === 0) c.i32x4ExtendLowI16x8S(); else c.i32x4ExtendHighI16x8S();
+        c.f32x4ConvertI32x4S().get(d).f32x4Mul().v128Store(4 * ((high ? 16 : 0) + 8 * part + 4 * quarter));
+      }
+    }
+  }
+  c.inc(pb, 18).inc(ps, 4).inc(pd, 128);
+  c.get(b).i32(1).i32Sub().tee(b).brIf(0);
+  c.end().end();
+  return c;
+}
+
 export type IgemmFn = (w: number, wBlockStride: number, x: number, xStride: number, sw: number, swStride: number,
   sx: number, sxStride: number, out: number, ldo: number, rows: number, T: number, nSeg: number, segSteps: number, acc: number) => void;
 
@@ -391,6 +451,8 @@ export function intGemmModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer
     { name: 'quantizeBlocks', code: quantizeBlocksFunction() },
     { name: 'unpackQ4K', code: unpackQ4KFunction() },
     { name: 'dequantQ4K', code: dequantQ4KFunction() },
+    { name: 'unpackQ4_0', code: unpackQ4_0Function() },
+    { name: 'dequantQ4_0', code: dequantQ4_0Function() },
   ], memory);
 }
 
@@ -405,6 +467,8 @@ export interface IntKernels {
     dst: number, pairStride: number, mins: number, minsPairStride: number) => void;
   unpackQ4K: (src: number, nBlocks: number, sc: number, dst: number) => void;
   dequantQ4K: (src: number, nBlocks: number, scales: number, dst: number) => void;
+  unpackQ4_0: (src: number, nBlocks: number, dst: number) => void;
+  dequantQ4_0: (src: number, nBlocks: number, scales: number, dst: number) => void;
 }
 
 export function intKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): IntKernels {
@@ -413,5 +477,6 @@ export function intKernels(module: WebAssembly.Module, memory: WebAssembly.Memor
     igemm: e.igemm as IgemmFn, quantRows: e.quantRows as I32Fn8, requantTransposed: e.requantTransposed as I32Fn8,
     blockAbsMax: e.blockAbsMax as IntKernels['blockAbsMax'], quantizeBlocks: e.quantizeBlocks as IntKernels['quantizeBlocks'],
     unpackQ4K: e.unpackQ4K as IntKernels['unpackQ4K'], dequantQ4K: e.dequantQ4K as IntKernels['dequantQ4K'],
+    unpackQ4_0: e.unpackQ4_0 as IntKernels['unpackQ4_0'], dequantQ4_0: e.dequantQ4_0 as IntKernels['dequantQ4_0'],
   };
 }

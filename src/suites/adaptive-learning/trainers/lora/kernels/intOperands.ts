@@ -243,3 +243,11 @@ export function q4kDequantScales(u8: Uint8Array, p: number, nBlocks: number, f32
     }
   }
 }
+
+/**
+ * Q4_0 rows for the kernels (intGemmModule unpackQ4_0 / dequantQ4_0): each block's fp16 scale d
+ * as a float, to out[base + b·stride] for the nBlocks blocks of 18 bytes from p.
+ */
+export function q40BlockScales(u8: Uint8Array, p: number, nBlocks: number, out: Float32Array, base: number, stride: number): void {
+  for (let b = 0; b < nBlocks; b++, p += 18) out[base + b * stride] = H[u8[p]! | (u8[p + 1]! << 8)]!;
+}

@@ -15,7 +15,7 @@
 import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
 import type { SoftmaxCausalBackwardFn, SoftmaxCausalFn, SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './elementwiseModule.js';
-import { activationBlockScale, intLayoutOf, q4kDequantScales, q4kRowForTile, unpackWeightRow, weightHasMins } from './intOperands.js';
+import { activationBlockScale, intLayoutOf, q40BlockScales, q4kDequantScales, q4kRowForTile, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { GgmlType } from '../../../../../gguf/ggufTypes.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs, type AttentionKernels } from './attentionTasks.js';
@@ -64,6 +64,20 @@ export function instantiateKernels(modules: KernelModules, memory: WebAssembly.M
     swiGlu: gate.swiGlu as SwiGluFn, swiGluBackward: gate.swiGluBackward as SwiGluBackwardFn, vectorAdd: gate.vectorAdd as VectorAddFn,
     softmaxCausal: gate.softmaxCausal as SoftmaxCausalFn, softmaxCausalBackward: gate.softmaxCausalBackward as SoftmaxCausalBackwardFn,
   };
+}
+
+/**
+ * How long a thread polls before it sleeps when it waits for the next task (helpers) or for the
+ * helpers to finish (the caller). A futex wake-up costs tens of microseconds and a training step
+ * posts hundreds of tasks: polling this briefly made steps ~6 % faster on two cores.
+ */
+export const SPIN_MS = 0.3;
+
+/** Spins until ctl[slot] differs from `value` or SPIN_MS has passed. */
+export function spinWhileEqual(ctl: Int32Array, slot: number, value: number): void {
+  if (Atomics.load(ctl, slot) !== value) return;
+  const until = performance.now() + SPIN_MS;
+  while (Atomics.load(ctl, slot) === value && performance.now() < until) { /* poll */ }
 }
 
 /** Bytes of per-block scratch per thread: 64 bytes for each of up to 1024 blocks of a row. */
@@ -226,6 +240,12 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
         q4kRowForTile(u8, wPtr + (o0 + j) * rowBytes, cols, j, i16, m16 / 2, f32, sw / 4, nPad, swMin / 4, sc / 2);
         kernels.unpackQ4K(wPtr + (o0 + j) * rowBytes, cols / 256, sc, w16 + ((j >> 2) * 4 * cols + (j & 3) * 8) * 2);
       }
+    } else if (type === GgmlType.Q4_0) {
+      for (let j = 0; j < n; j++) {
+        const src = wPtr + (o0 + j) * rowBytes;
+        q40BlockScales(u8, src, cols / 32, f32, sw / 4 + j, nPad);
+        kernels.unpackQ4_0(src, cols / 32, w16 + ((j >> 2) * 4 * cols + (j & 3) * 8) * 2);
+      }
     } else {
       for (let j = 0; j < n; j++) unpackWeightRow(type, u8, wPtr + (o0 + j) * rowBytes, cols, j, i16, w16 / 2, f32, sw / 4, nPad, m16 / 2, swMin / 4);
     }
@@ -287,6 +307,13 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
         const src = wPtr + (o0 + j) * rowBytes + srcSkip;
         q4kDequantScales(u8, src, w / 256, f32, scales / 4);
         kernels.dequantQ4K(src, w / 256, scales, scratch + j * w * 4);
+      }
+    } else if (type === GgmlType.Q4_0) {
+      const scales = u(Ctl.BlockScratch) + tid * BLOCK_SCRATCH;
+      for (let j = 0; j < k; j++) {
+        const src = wPtr + (o0 + j) * rowBytes + srcSkip;
+        q40BlockScales(u8, src, w / 32, f32, scales / 4, 1);
+        kernels.dequantQ4_0(src, w / 32, scales, scratch + j * w * 4);
       }
     } else {
       for (let j = 0; j < k; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes + srcSkip, w, f32, scratch / 4 + j * w, 1);

@@ -1,7 +1,7 @@
 // A matrix-kernel thread: waits on the control block, takes work items until none are left,
-// reports done, waits for the next task. See MatmulEngine.ts for the protocol.
+// reports done, waits for the next task (polling briefly first, see SPIN_MS). See MatmulEngine.ts for the protocol.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Ctl, MemoryViews, instantiateKernels, runItem, type KernelModules } from './matmulTasks.js';
+import { Ctl, MemoryViews, instantiateKernels, runItem, spinWhileEqual, type KernelModules } from './matmulTasks.js';
 
 interface Input { memory: WebAssembly.Memory; modules: KernelModules; ctlPtr: number; tid: number; generation: number }
 const { memory, modules, ctlPtr, tid, generation } = workerData as Input;
@@ -14,6 +14,7 @@ let seen = generation;
 parentPort!.postMessage('ready');
 
 for (;;) {
+  spinWhileEqual(ctl, Ctl.Generation, seen);
   Atomics.wait(ctl, Ctl.Generation, seen);
   seen = Atomics.load(ctl, Ctl.Generation);
   if (Atomics.load(ctl, Ctl.Stop)) break;
