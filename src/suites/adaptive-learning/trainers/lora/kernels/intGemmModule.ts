@@ -74,17 +74,26 @@ function igemmFunction(): Code {
   c.get(pwBlock).set(pw).get(sw).get(r0).i32(2).i32Shl().i32Add().set(psw);
   c.get(nSeg).set(seg);
   c.block().loop(); // segments
-  for (const i of iacc) c.v128Zero().set(i);
   c.get(pw).get(segSteps).i32(6).i32Shl().i32Add().set(kk); // kk: where this segment of w ends
-  c.loop(); // 8 values of k per step
-  c.get(px0).v128Load().set(a).get(px0).v128Load(16).set(b);
-  for (let r = 0; r < 4; r++) {
-    c.get(pw).v128Load(16 * r).set(wv);
-    c.get(iacc[2 * r]!).get(wv).get(a).i32x4DotI16x8S().i32x4Add().set(iacc[2 * r]!);
-    c.get(iacc[2 * r + 1]!).get(wv).get(b).i32x4DotI16x8S().i32x4Add().set(iacc[2 * r + 1]!);
-  }
-  c.inc(px0, 32).get(pw).i32(64).i32Add().tee(pw).get(kk).i32LtU().brIf(0);
-  c.end();
+  /** 8 values of k: the products set the sums (a segment's first step) or add to them. */
+  const step = (first: boolean): void => {
+    c.get(px0).v128Load().set(a).get(px0).v128Load(16).set(b);
+    for (let r = 0; r < 4; r++) {
+      c.get(pw).v128Load(16 * r).set(wv);
+      for (const [i, xv] of [[iacc[2 * r]!, a], [iacc[2 * r + 1]!, b]] as const) {
+        if (first) c.get(wv).get(xv).i32x4DotI16x8S().set(i);
+        else c.get(i).get(wv).get(xv).i32x4DotI16x8S().i32x4Add().set(i);
+      }
+    }
+    c.inc(px0, 32).get(pw).i32(64).i32Add().set(pw);
+  };
+  // The first step on its own: no zeroing and no adds, which short segments (32 values) feel.
+  step(true);
+  c.block().get(pw).get(kk).i32LtU().i32Eqz().brIf(0);
+  c.loop();
+  step(false);
+  c.get(pw).get(kk).i32LtU().brIf(0);
+  c.end().end();
   // Segment done: exact integer sums → float, times the row scales and the token's scale.
   for (const [j, f, psx] of [[0, f0, psx0], [1, f1, psx1]] as const) {
     horizontalSums(iacc[j]!, iacc[2 + j]!, iacc[4 + j]!, iacc[6 + j]!);
