@@ -14,7 +14,9 @@ import { q40BlockScales, q4kDequantScales, q4kRowForTile, quantizeActivationRow,
 import { intKernels } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intGemmModule.js';
 import { describeMatrix, type QuantMatrix } from '../../src/suites/adaptive-learning/trainers/lora/kernels/QuantMatrix.js';
 import { SharedArena } from '../../src/suites/adaptive-learning/trainers/lora/kernels/SharedArena.js';
-import { transposeRounded, type Transposed } from '../../src/suites/adaptive-learning/trainers/lora/kernels/packing.js';
+import { packInto, packTransposedInto, transposeInto, transposeRounded, type Transposed } from '../../src/suites/adaptive-learning/trainers/lora/kernels/packing.js';
+import { gemmKernels } from '../../src/suites/adaptive-learning/trainers/lora/kernels/gemmModule.js';
+import { gemmModule } from '../../src/suites/adaptive-learning/trainers/lora/kernels/kernelModules.js';
 import { seededRandom } from '../../src/util/seededRandom.js';
 
 const rand = seededRandom(99);
@@ -186,6 +188,27 @@ test('Q4_0 rows in WebAssembly: unpacked integers and scales equal the JS unpack
     q40BlockScales(u8, m.ptr + r * m.rowBytes, nSeg, f32, scales / 4, 1);
     k.dequantQ4_0(m.ptr + r * m.rowBytes, nSeg, scales, out);
     assert.equal(Array.from(f32.subarray(out / 4, out / 4 + cols)), Array.from(w.subarray(r * cols, (r + 1) * cols)), `row ${r}`);
+  }
+});
+
+test('operand layouts in WebAssembly (4 × 4 tiles, ragged edges in JS): packed rows, packed transpose and transpose equal the element-wise definitions', () => {
+  const arena = new SharedArena(1 << 20);
+  const k = gemmKernels(gemmModule().module, arena.memory);
+  for (const [rows, cols] of [[8, 8], [7, 10], [13, 4], [1, 3], [4, 1], [16, 21]] as const) {
+    const ld = cols + 3;
+    const src = arena.f32(rows * ld); src.set(randn(rows * ld));
+    const f32 = new Float32Array(arena.memory.buffer);
+    const s0 = src.byteOffset / 4;
+    const packed = arena.f32(Math.ceil(rows / 4) * 4 * cols).fill(NaN), p0 = packed.byteOffset / 4;
+    packInto(k, f32, p0, s0, rows, cols, ld);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) assert.is(f32[p0 + (r >> 2) * cols * 4 + c * 4 + (r & 3)], f32[s0 + r * ld + c], `packed ${rows}×${cols} (${r}, ${c})`);
+    const pt = arena.f32(Math.ceil(cols / 4) * 4 * rows).fill(NaN), q0 = pt.byteOffset / 4;
+    packTransposedInto(k, f32, q0, s0, rows, cols, ld);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) assert.is(f32[q0 + (c >> 2) * rows * 4 + r * 4 + (c & 3)], f32[s0 + r * ld + c], `packed transpose ${rows}×${cols} (${r}, ${c})`);
+    const ldd = rows + 2;
+    const tr = arena.f32(cols * ldd).fill(NaN), t0 = tr.byteOffset / 4;
+    transposeInto(k, f32, t0, ldd, s0, ld, rows, cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) assert.is(f32[t0 + c * ldd + r], f32[s0 + r * ld + c], `transpose ${rows}×${cols} (${r}, ${c})`);
   }
 });
 

@@ -136,7 +136,7 @@ export class MatmulEngine {
 
   /** Packs `src` for use as the left operand of backward (see packing.ts). */
   pack(src: Float32Array, rows: number, cols: number, ld = cols, c0 = 0): Packed {
-    return pack(this.arena, src, rows, cols, ld, c0);
+    return pack(this.arena, src, rows, cols, ld, c0, this.kernels);
   }
 
   /**

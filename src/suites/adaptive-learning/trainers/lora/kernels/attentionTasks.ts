@@ -8,9 +8,10 @@
 // product runs per block of four rows over the part of the other operand that block can see.
 import type { GemmFn } from './gemmModule.js';
 import type { SoftmaxCausalBackwardFn, SoftmaxCausalFn } from './elementwiseModule.js';
+import { packInto, packTransposedInto, transposeInto, type LayoutKernels } from './packing.js';
 
 /** What the attention tasks run: the gemm and the causal softmax kernels (forward, backward). */
-export interface AttentionKernels { gemm: GemmFn; softmaxCausal: SoftmaxCausalFn; softmaxCausalBackward: SoftmaxCausalBackwardFn }
+export interface AttentionKernels extends LayoutKernels { gemm: GemmFn; softmaxCausal: SoftmaxCausalFn; softmaxCausalBackward: SoftmaxCausalBackwardFn }
 
 /** Shapes and addresses of one attention call (byte offsets into the shared memory). */
 export interface AttentionArgs {
@@ -30,50 +31,32 @@ export function attentionScratchFloats(T: number, D: number): number {
   return 2 * T4 * T4 + 2 * T4 * D + 64;
 }
 
-/** Packs rows × cols of f32[src + r·ld + c] (float indices) into the gemm's left-operand layout at dst. */
-function packInto(f32: Float32Array, dst: number, src: number, rows: number, cols: number, ld: number): void {
-  for (let r = 0; r < rows; r++) {
-    const from = src + r * ld;
-    let o = dst + (r >> 2) * cols * 4 + (r & 3);
-    for (let c = 0; c < cols; c++, o += 4) f32[o] = f32[from + c]!;
-  }
-}
-
-/** Packs the transpose of a rows × cols block (row stride ld): the result has cols rows. */
-function packTransposedInto(f32: Float32Array, dst: number, src: number, rows: number, cols: number, ld: number): void {
-  for (let r = 0; r < rows; r++) {
-    const from = src + r * ld;
-    for (let c = 0; c < cols; c++) f32[dst + (c >> 2) * rows * 4 + r * 4 + (c & 3)] = f32[from + c]!;
-  }
-}
-
 /** One head: scores, causal softmax, output. */
-export function attentionForwardHead(a: AttentionArgs, h: number, scratch: number, f32: Float32Array, { gemm, softmaxCausal }: AttentionKernels): void {
+export function attentionForwardHead(a: AttentionArgs, h: number, scratch: number, f32: Float32Array, k: AttentionKernels): void {
+  const { gemm, softmaxCausal } = k;
   const { T, D } = a;
   const E = a.H * D, Ekv = a.Hkv * D;
   const g = Math.floor(h / (a.H / a.Hkv));
   const qPacked = scratch, kT = scratch + Math.ceil(T / 4) * 4 * D * 4;
   const pPacked = kT + D * T * 4;
-  packInto(f32, qPacked / 4, a.q / 4 + h * D, T, D, E);
+  packInto(k, f32, qPacked / 4, a.q / 4 + h * D, T, D, E);
   // kT (D × T): column s is key s of group g.
-  for (let s = 0; s < T; s++) {
-    const from = a.k / 4 + s * Ekv + g * D;
-    for (let d = 0; d < D; d++) f32[kT / 4 + d * T + s] = f32[from + d]!;
-  }
+  transposeInto(k, f32, kT / 4, T, a.k / 4 + g * D, Ekv, T, D);
   const P = a.probs + h * T * T * 4;
   for (let t0 = 0; t0 < T; t0 += 4) {
     gemm(qPacked + t0 * D * 4, D * 16, kT, T * 4, P + t0 * T * 4, T * 4, Math.min(4, T - t0), Math.min(T, t0 + 4), D, 0);
   }
   const Pf = P / 4;
   softmaxCausal(P, T, a.scale);
-  packInto(f32, pPacked / 4, Pf, T, T, T);
+  packInto(k, f32, pPacked / 4, Pf, T, T, T);
   for (let t0 = 0; t0 < T; t0 += 4) {
     gemm(pPacked + t0 * T * 4, T * 16, a.v + g * D * 4, Ekv * 4, a.o + (t0 * E + h * D) * 4, E * 4, Math.min(4, T - t0), D, Math.min(T, t0 + 4), 0);
   }
 }
 
 /** One key/value group: dq of its heads, and dk, dv of the group (accumulated). */
-export function attentionBackwardGroup(a: AttentionArgs, g: number, scratch: number, f32: Float32Array, { gemm, softmaxCausalBackward }: AttentionKernels): void {
+export function attentionBackwardGroup(a: AttentionArgs, g: number, scratch: number, f32: Float32Array, k: AttentionKernels): void {
+  const { gemm, softmaxCausalBackward } = k;
   const { T, D } = a;
   const E = a.H * D, Ekv = a.Hkv * D;
   const T4 = Math.ceil(T / 4) * 4;
@@ -81,14 +64,11 @@ export function attentionBackwardGroup(a: AttentionArgs, g: number, scratch: num
   const doPacked = vT + D * T * 4;
   const dS = doPacked + T4 * D * 4;
   const sPacked = dS + T * T * 4;
-  for (let s = 0; s < T; s++) {
-    const from = a.v / 4 + s * Ekv + g * D;
-    for (let d = 0; d < D; d++) f32[vT / 4 + d * T + s] = f32[from + d]!;
-  }
+  transposeInto(k, f32, vT / 4, T, a.v / 4 + g * D, Ekv, T, D);
   const group = a.H / a.Hkv;
   for (let h = g * group; h < (g + 1) * group; h++) {
     const P = a.probs / 4 + h * T * T;
-    packInto(f32, doPacked / 4, a.o / 4 + h * D, T, D, E);
+    packInto(k, f32, doPacked / 4, a.o / 4 + h * D, T, D, E);
     // dP = dO·Vᵀ, only where P can be non-zero (s ≤ t).
     for (let t0 = 0; t0 < T; t0 += 4) {
       gemm(doPacked + t0 * D * 4, D * 16, vT, T * 4, dS + t0 * T * 4, T * 4, Math.min(4, T - t0), Math.min(T, t0 + 4), D, 0);
@@ -97,16 +77,16 @@ export function attentionBackwardGroup(a: AttentionArgs, g: number, scratch: num
     const dSf = dS / 4;
     softmaxCausalBackward(P * 4, dS, T, a.scale);
     // dQ_h += dS·K_g (row block t0 sees keys s < t0 + 4).
-    packInto(f32, sPacked / 4, dSf, T, T, T);
+    packInto(k, f32, sPacked / 4, dSf, T, T, T);
     for (let t0 = 0; t0 < T; t0 += 4) {
       gemm(sPacked + t0 * T * 4, T * 16, a.k + g * D * 4, Ekv * 4, a.dq + (t0 * E + h * D) * 4, E * 4, Math.min(4, T - t0), D, Math.min(T, t0 + 4), 1);
     }
     // dK_g += dSᵀ·Q_h and dV_g += Pᵀ·dO_h: row block s0 of the transpose sees queries t ≥ s0.
-    packTransposedInto(f32, sPacked / 4, dSf, T, T, T);
+    packTransposedInto(k, f32, sPacked / 4, dSf, T, T, T);
     for (let s0 = 0; s0 < T; s0 += 4) {
       gemm(sPacked + s0 * T * 4 + s0 * 16, T * 16, a.q + (s0 * E + h * D) * 4, E * 4, a.dk + (s0 * Ekv + g * D) * 4, Ekv * 4, Math.min(4, T - s0), D, T - s0, 1);
     }
-    packTransposedInto(f32, sPacked / 4, P, T, T, T);
+    packTransposedInto(k, f32, sPacked / 4, P, T, T, T);
     for (let s0 = 0; s0 < T; s0 += 4) {
       gemm(sPacked + s0 * T * 4 + s0 * 16, T * 16, a.o + (s0 * E + h * D) * 4, E * 4, a.dv + (s0 * Ekv + g * D) * 4, Ekv * 4, Math.min(4, T - s0), D, T - s0, 1);
     }

@@ -163,21 +163,94 @@ function gemmFunction(wide: number, fma: boolean, transposedC: boolean): Code {
   return c;
 }
 
+/**
+ * transpose4(src, ld, rows, cols, dst, ldd): dst[c][r] = src[r][c] for an f32 block of `rows` ×
+ * `cols` (both multiples of 4; row strides ld and ldd in bytes), by 4 × 4 tiles in registers.
+ * With ldd = 16 and rows = 4 it writes one block of the gemm's packed left operand.
+ */
+function transpose4Function(): Code {
+  const c = new Code(Array.from({ length: 6 }, () => I32));
+  const [src, ld, rows, cols, dst, ldd] = [0, 1, 2, 3, 4, 5];
+  const r = c.local(I32), j = c.local(I32), ps = c.local(I32), pd = c.local(I32);
+  const v = Array.from({ length: 4 }, () => c.local(V128));
+  const t = Array.from({ length: 4 }, () => c.local(V128));
+  c.i32(0).set(r);
+  c.block().loop();
+  c.get(r).get(rows).i32GeS().brIf(1);
+  c.i32(0).set(j);
+  c.block().loop();
+  c.get(j).get(cols).i32GeS().brIf(1);
+  c.get(src).get(r).get(ld).i32Mul().i32Add().get(j).i32(2).i32Shl().i32Add().set(ps);
+  for (let i = 0; i < 4; i++) {
+    c.get(ps).v128Load().set(v[i]!);
+    if (i < 3) c.get(ps).get(ld).i32Add().set(ps);
+  }
+  c.get(v[0]!).get(v[1]!).i32x4Shuffle([0, 4, 1, 5]).set(t[0]!).get(v[2]!).get(v[3]!).i32x4Shuffle([0, 4, 1, 5]).set(t[1]!);
+  c.get(v[0]!).get(v[1]!).i32x4Shuffle([2, 6, 3, 7]).set(t[2]!).get(v[2]!).get(v[3]!).i32x4Shuffle([2, 6, 3, 7]).set(t[3]!);
+  c.get(dst).get(j).get(ldd).i32Mul().i32Add().get(r).i32(2).i32Shl().i32Add().set(pd);
+  const out: Array<[number, number, [number, number, number, number]]> = [[0, 1, [0, 1, 4, 5]], [0, 1, [2, 3, 6, 7]], [2, 3, [0, 1, 4, 5]], [2, 3, [2, 3, 6, 7]]];
+  out.forEach(([a, b, lanes], i) => {
+    c.get(pd).get(t[a]!).get(t[b]!).i32x4Shuffle(lanes).v128Store();
+    if (i < 3) c.get(pd).get(ldd).i32Add().set(pd);
+  });
+  c.inc(j, 4).br(0).end().end();
+  c.inc(r, 4).br(0).end().end();
+  return c;
+}
+
+/**
+ * packColumns(src, ld, rows, cols, dst): the gemm's packed layout of the transpose of a rows ×
+ * cols f32 block (cols a multiple of 4): columns in groups of four, group g at dst + g·rows·16,
+ * row r's four values at +16r: plain 16-byte copies.
+ */
+function packColumnsFunction(): Code {
+  const c = new Code(Array.from({ length: 5 }, () => I32));
+  const [src, ld, rows, cols, dst] = [0, 1, 2, 3, 4];
+  const r = c.local(I32), g = c.local(I32), ps = c.local(I32), pd = c.local(I32), groupStride = c.local(I32);
+  c.get(rows).i32(4).i32Shl().set(groupStride);
+  c.i32(0).set(r);
+  c.block().loop();
+  c.get(r).get(rows).i32GeS().brIf(1);
+  c.get(src).get(r).get(ld).i32Mul().i32Add().set(ps);
+  c.get(dst).get(r).i32(4).i32Shl().i32Add().set(pd);
+  c.i32(0).set(g);
+  c.block().loop();
+  c.get(g).get(cols).i32GeS().brIf(1);
+  c.get(pd).get(ps).v128Load().v128Store();
+  c.inc(ps, 16).get(pd).get(groupStride).i32Add().set(pd);
+  c.inc(g, 4).br(0).end().end();
+  c.inc(r, 1).br(0).end().end();
+  return c;
+}
+
 export type GemmFn = (ap: number, aBlockStride: number, b: number, ldb: number, c: number, ldc: number,
   m: number, n: number, k: number, accumulate: number) => void;
 
-/** The module's two products: C = A·B, and gemmT which stores C transposed (Cᵀ at c, row stride ldc). */
-export interface GemmKernels { gemm: GemmFn; gemmT: GemmFn }
+/**
+ * The module's two products: C = A·B, and gemmT which stores C transposed (Cᵀ at c, row stride
+ * ldc); and the operand layouts (see transpose4, packColumns; packing.ts wraps them).
+ */
+export interface GemmKernels {
+  gemm: GemmFn;
+  gemmT: GemmFn;
+  transpose4: (src: number, ld: number, rows: number, cols: number, dst: number, ldd: number) => void;
+  packColumns: (src: number, ld: number, rows: number, cols: number, dst: number) => void;
+}
 
 /** Module bytes for a memory of at least `minPages` (shared when `shared`). */
 export function gemmModuleBytes(memory: MemoryImport, fma: boolean, wide = WIDE): Uint8Array<ArrayBuffer> {
   return buildModule([
     { name: 'gemm', code: gemmFunction(wide, fma, false) },
     { name: 'gemmT', code: gemmFunction(wide, fma, true) },
+    { name: 'transpose4', code: transpose4Function() },
+    { name: 'packColumns', code: packColumnsFunction() },
   ], memory);
 }
 
 export function gemmKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): GemmKernels {
   const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  return { gemm: e.gemm as GemmFn, gemmT: e.gemmT as GemmFn };
+  return {
+    gemm: e.gemm as GemmFn, gemmT: e.gemmT as GemmFn,
+    transpose4: e.transpose4 as GemmKernels['transpose4'], packColumns: e.packColumns as GemmKernels['packColumns'],
+  };
 }
