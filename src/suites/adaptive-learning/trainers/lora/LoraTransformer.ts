@@ -6,7 +6,8 @@
 // dequantised tile by tile; before each product the input is rounded the way llama.cpp's CPU
 // backend rounds it for W's type, so the forward pass is the one llama.cpp runs. Gradients pass
 // through that rounding unchanged (straight-through). Attention runs on the kernel threads too;
-// the rank-r LoRA products, norms, RoPE and element-wise work are small and run in this thread.
+// so do the norms and element-wise work; biases are added by the product tasks. The rank-r LoRA
+// products run on this thread, alongside the frozen product of the same projection.
 import { q8_1SumErrors } from '../../../../gguf/quant/activations.js';
 import { activationClassOf, dequantizeBlocks } from './kernels/blockCodec.js';
 import type { ForwardInput, MatmulEngine } from './kernels/MatmulEngine.js';
@@ -123,13 +124,8 @@ export class LoraTransformer {
   private project(l: number, p: Projection, u: Float32Array, T: number, c: LayerCache, dropout?: DropoutSpec): Float32Array {
     const layer = this.weights.layers[l]!;
     const w = layer.proj[p]!;
-    const nIn = w.cols, nOut = w.rows;
     const pair = this.lora?.get(l, p);
-    if (!pair) {
-      const y = this.frozenForward(w, u, T);
-      addBias(y, layer.bias[p], T, nOut);
-      return y;
-    }
+    if (!pair) return this.frozenForward(w, u, T, undefined, layer.bias[p]);
     const r = this.lora!.config.rank;
     let ud = u;
     let mask: Float32Array | undefined;
@@ -147,8 +143,7 @@ export class LoraTransformer {
         }
       }
       this.loraProducts.down(pair, ud, T, h);
-    });
-    addBias(y, layer.bias[p], T, nOut);
+    }, layer.bias[p]);
     this.loraProducts.up(pair, h, T, this.lora!.scale, y);
     c.proj[p] = { ud, mask, h };
     return y;
@@ -175,9 +170,10 @@ export class LoraTransformer {
    * Q4_1 / Q5_1 the fp16 rounding of the activation block sums those formats multiply by each
    * block's minimum. `meanwhile` runs on this thread while the helper threads start on W·u.
    */
-  private frozenForward(w: QuantMatrix, u: Float32Array, T: number, meanwhile?: () => void): Float32Array {
+  private frozenForward(w: QuantMatrix, u: Float32Array, T: number, meanwhile?: () => void, bias?: Float32Array): Float32Array {
     const y = this.f32(T * w.rows);
-    this.engine.forwardOverlapped(w, this.packs.get(u, T, w.cols, w.type), y, meanwhile);
+    // The bias is added by the product's own tasks, except where a correction term follows it.
+    this.engine.forwardOverlapped(w, this.packs.get(u, T, w.cols, w.type), y, meanwhile, w.mins ? undefined : bias);
     if (w.mins) {
       const mark = this.engine.arena.mark();
       const blocks = w.cols / 32;
@@ -187,6 +183,7 @@ export class LoraTransformer {
       this.engine.forward(w.mins, this.engine.transposeInput(err, T, blocks), extra);
       for (let i = 0; i < y.length; i++) y[i] += extra[i]!;
       this.engine.arena.release(mark);
+      addBias(y, bias, T, w.rows);
     }
     return y;
   }
@@ -292,8 +289,7 @@ export class LoraTransformer {
     this.packs.clear();
     const nf = this.f32(T * E);
     const invf = this.rmsNorm(nf, x, outputNorm, T);
-    const logits = this.frozenForward(output, nf, T);
-    addBias(logits, this.weights.outputBias, T, hp.nVocab);
+    const logits = this.frozenForward(output, nf, T, undefined, this.weights.outputBias);
     return { T, sequences, logits, layers: caches, xf: x, invf, nf, rope, release: () => arena.release(mark) };
   }
 

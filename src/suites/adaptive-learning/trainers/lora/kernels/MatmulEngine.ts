@@ -94,7 +94,7 @@ export class MatmulEngine {
     const modules = { gemm: module, int: intModule(), elementwise: elementwiseModule() };
     this.kernels = instantiateKernels(modules, arena.memory);
     const ctlPtr = arena.alloc(Ctl.Size * 4);
-    this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size);
+    this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size).fill(0);
     // A tile of W (≤ TILE_FLOATS), or one head's attention work (heads of up to 256 values).
     this.scratchFloats = Math.max(TILE_FLOATS, attentionScratchFloats(maxSequence, 256));
     this.scratch = arena.alloc(this.threads * this.scratchFloats * 4);
@@ -202,10 +202,13 @@ export class MatmulEngine {
 
   /**
    * forward, with `meanwhile` run on this thread while the helpers start on the product; then this
-   * thread helps finish it. `meanwhile` must not read `out` nor run another matrix task.
+   * thread helps finish it. `meanwhile` must not read `out` nor run another matrix task. `bias`
+   * (W.rows values in the shared memory) is added to every row of the product.
    */
-  forwardOverlapped(w: QuantMatrix, x: ForwardInput, out: Float32Array, meanwhile?: () => void): void {
+  forwardOverlapped(w: QuantMatrix, x: ForwardInput, out: Float32Array, meanwhile?: () => void, bias?: Float32Array): void {
     if (x.cols !== w.cols) throw new Error(`${w.name}: input has ${x.cols} columns, the matrix ${w.cols}`);
+    if (bias && (bias.length !== w.rows || !(bias.buffer instanceof SharedArrayBuffer))) throw new Error(`${w.name}: a bias must hold ${w.rows} values in the shared memory`);
+    this.ctl[Ctl.Bias] = bias?.byteOffset ?? 0;
     if (isIntInput(x)) {
       if (intLayoutOf(w.type) !== x.lay) throw new Error(`${w.name}: input was quantised for another weight type`);
       const ctl = this.ctl;
@@ -421,6 +424,7 @@ export class MatmulEngine {
     if (this.inFlight) throw new Error('a matrix task is already running');
     const ctl = this.ctl;
     ctl[Ctl.Op] = op;
+    if (op !== Op.Forward && op !== Op.ForwardInt) ctl[Ctl.Bias] = 0;
     ctl[Ctl.ScratchBase] = this.scratch; ctl[Ctl.ScratchStride] = this.scratchFloats * 4;
     ctl[Ctl.Items] = items;
     Atomics.store(ctl, Ctl.NextItem, 0);
@@ -428,7 +432,8 @@ export class MatmulEngine {
     if (this.inFlight.helpers) {
       Atomics.store(ctl, Ctl.Pending, this.workers.length);
       Atomics.add(ctl, Ctl.Generation, 1);
-      Atomics.notify(ctl, Ctl.Generation);
+      // Helpers still polling (SPIN_MS) see the new generation without a wake-up call.
+      if (Atomics.load(ctl, Ctl.Sleepers) > 0) Atomics.notify(ctl, Ctl.Generation);
     }
   }
 

@@ -41,6 +41,10 @@ export const enum Ctl {
   NormOut = 43, NormIn = 44, NormGrad = 45, NormWeight = 46, NormInv = 47, NormEps = 48,
   // Per-thread room for per-block values (Q4_K scales), BLOCK_SCRATCH bytes each.
   BlockScratch = 49,
+  // Helpers asleep in Atomics.wait (or about to be): the caller wakes them only then.
+  Sleepers = 50,
+  // Forward products: a bias vector added to every token's output (0: none).
+  Bias = 51,
   Size = 52,
 }
 
@@ -124,6 +128,19 @@ export class MemoryViews {
       this.f32 = new Float32Array(buf);
     }
     return this;
+  }
+}
+
+/**
+ * out[t][o0 + j] += bias[o0 + j] for the tile's n outputs and every token (out at byte offset
+ * cPtr, row stride ldc bytes; bias at byte offset biasPtr, 0 for none): after the product, as
+ * ggml adds a bias to a finished matrix product.
+ */
+function addBiasTile(f32: Float32Array, biasPtr: number, cPtr: number, ldc: number, o0: number, n: number, T: number): void {
+  if (!biasPtr) return;
+  const b = biasPtr / 4 + o0;
+  for (let t = 0, o = cPtr / 4 + o0; t < T; t++, o += ldc / 4) {
+    for (let j = 0; j < n; j++) f32[o + j] += f32[b + j]!;
   }
 }
 
@@ -258,6 +275,7 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
         igemm(m16, kMin * 8, mins + t0 * kMin * 2, kMin * 4, swMin, nPad * 4, sx + t0 * nSeg * 4, nSeg * 4, out, ldc, n, tc, nSeg, kMin / nSeg / 8, 1);
       }
     }
+    addBiasTile(f32, u(Ctl.Bias), cPtr, ldc, o0, n, T);
     return;
   }
   if (op === Op.BackwardInt) {
@@ -282,6 +300,7 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     for (let j = 0; j < n; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes, cols, f32, base + (j >> 2) * cols * 4 + (j & 3), 4);
     // yᵀ tile (n × T) stored transposed: straight into columns [o0, o0+n) of y (row stride ldc).
     gemmT(scratch, cols * 16, aPtr, T * 4, cPtr + o0 * 4, ldc, n, T, cols, 0);
+    addBiasTile(f32, u(Ctl.Bias), cPtr, ldc, o0, n, T);
     return;
   }
   // Backward: column chunk c (of width cw, block aligned) × row split r of the T rows.

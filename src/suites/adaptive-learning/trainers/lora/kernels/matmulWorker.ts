@@ -15,7 +15,11 @@ parentPort!.postMessage('ready');
 
 for (;;) {
   spinWhileEqual(ctl, Ctl.Generation, seen);
+  // Counted as asleep before checking the generation, so a task posted in between is either
+  // seen here or woken by the caller (which notifies only when Sleepers > 0).
+  Atomics.add(ctl, Ctl.Sleepers, 1);
   Atomics.wait(ctl, Ctl.Generation, seen);
+  Atomics.sub(ctl, Ctl.Sleepers, 1);
   seen = Atomics.load(ctl, Ctl.Generation);
   if (Atomics.load(ctl, Ctl.Stop)) break;
   views.refresh();
