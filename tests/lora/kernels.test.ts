@@ -18,6 +18,8 @@ import { packInto, packTransposedInto, transposeInto, transposeRounded, type Tra
 import { gemmKernels } from '../../src/suites/adaptive-learning/trainers/lora/kernels/gemmModule.js';
 import { gemmModule } from '../../src/suites/adaptive-learning/trainers/lora/kernels/kernelModules.js';
 import { seededRandom } from '../../src/util/seededRandom.js';
+import { ropeApply, ropeTables } from '../../src/suites/adaptive-learning/trainers/lora/tensorOps.js';
+import { crossEntropy } from '../../src/suites/adaptive-learning/trainers/lora/crossEntropy.js';
 
 const rand = seededRandom(99);
 const randn = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
@@ -211,6 +213,44 @@ test('operand layouts in WebAssembly (4 × 4 tiles, ragged edges in JS): packed 
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) assert.is(f32[t0 + c * ldd + r], f32[s0 + r * ld + c], `transpose ${rows}×${cols} (${r}, ${c})`);
   }
 });
+
+test('RoPE on the threads (rows split) equals the serial rotation: both pair layouts, both directions', () => withEngine(4 << 20, 2, 64, (engine, arena) => {
+  const T = 37, H = 4, Hkv = 2, D = 16, nRot = 12;
+  // Its own random numbers: the shared stream's later values feed the tests after this one.
+  const own = seededRandom(7);
+  const randn = (n: number): Float32Array => Float32Array.from({ length: n }, () => own() * 2 - 1);
+  const table = ropeTables(T, nRot, 10000, 1);
+  const cos = arena.f32(table.cos.length); cos.set(table.cos);
+  const sin = arena.f32(table.sin.length); sin.set(table.sin);
+  for (const kind of ['norm', 'neox'] as const) {
+    for (const sign of [1, -1] as const) {
+      const q = arena.f32(T * H * D); q.set(randn(T * H * D));
+      const k = arena.f32(T * Hkv * D); k.set(randn(T * Hkv * D));
+      const q0 = Float32Array.from(q), k0 = Float32Array.from(k);
+      ropeApply(q0, T, H, D, nRot, table.cos, table.sin, sign, kind);
+      ropeApply(k0, T, Hkv, D, nRot, table.cos, table.sin, sign, kind);
+      engine.rope(q, H, k, Hkv, T, D, nRot, { cos, sin }, sign, kind);
+      assert.equal(Array.from(q), Array.from(q0), `q, ${kind}, ${sign}`);
+      assert.equal(Array.from(k), Array.from(k0), `k, ${kind}, ${sign}`);
+    }
+  }
+}));
+
+test('cross-entropy on the threads (rows split): the same loss, count and gradient as on one thread, masked positions included', () => withEngine(4 << 20, 2, 64, (engine, arena) => {
+  const own = seededRandom(11);
+  const T = 41, V = 37;
+  const logits = arena.f32(T * V); logits.set(Float32Array.from({ length: T * V }, () => (own() * 2 - 1) * 6));
+  const targets = Array.from({ length: T }, () => Math.floor(own() * V));
+  const mask = Array.from({ length: T }, (_, t) => (t % 5 === 3 ? 0 : 1));
+  for (const weights of [mask, undefined]) {
+    const ref = crossEntropy(logits, targets, weights, V, 0.25);
+    const got = engine.crossEntropy(logits, targets, weights, V, 0.25);
+    assert.is(got.loss, ref.loss);
+    assert.is(got.count, ref.count);
+    assert.equal(Array.from(got.dlogits), Array.from(ref.dlogits));
+  }
+  assert.throws(() => engine.crossEntropy(logits, [V, ...targets.slice(1)], mask, V, 1), /outside the vocabulary/);
+}));
 
 test('input preparation on the threads equals the single-thread path, and leaves x as it was', () => withEngine(8 << 20, 2, 128, (engine, arena) => {
   const T = 70, cols = 256;

@@ -17,9 +17,7 @@ import type { LoraParams } from './LoraParams.js';
 import { LoraProducts, type TokenSlice } from './loraProducts.js';
 import type { ModelWeights } from './model/loadModel.js';
 import type { Projection } from './model/modelSpec.js';
-import {
-  ropeApply, ropeTables,
-} from './tensorOps.js';
+import { ropeTables } from './tensorOps.js';
 
 /** What one adapted projection saved for backward. */
 interface ProjCache {
@@ -154,10 +152,10 @@ export class LoraTransformer {
     const { hp } = this.weights;
     const longest = seqs.reduce((m, s) => Math.max(m, s.len), 0);
     const table = ropeTables(longest, hp.nRot, hp.ropeBase, hp.ropeFreqScale, this.weights.ropeFactors);
-    if (seqs.length === 1) return table;
+    // In the shared memory, for the kernel threads (released with the pass's activations).
     const half = hp.nRot / 2;
-    const cos = new Float32Array(T * half);
-    const sin = new Float32Array(T * half);
+    const cos = this.f32(T * half);
+    const sin = this.f32(T * half);
     for (const s of seqs) {
       cos.set(table.cos.subarray(0, s.len * half), s.start * half);
       sin.set(table.sin.subarray(0, s.len * half), s.start * half);
@@ -259,8 +257,7 @@ export class LoraTransformer {
         c.k = this.project(l, 'attn_k', c.n1, T, c, dropout);
         c.v = this.project(l, 'attn_v', c.n1, T, c, dropout);
       }
-      ropeApply(c.q, T, H, D, hp.nRot, rope.cos, rope.sin, 1, hp.ropeKind);
-      ropeApply(c.k, T, Hkv, D, hp.nRot, rope.cos, rope.sin, 1, hp.ropeKind);
+      this.engine.rope(c.q, H, c.k, Hkv, T, D, hp.nRot, rope, 1, hp.ropeKind);
       for (const s of sequences) s.probs.push(this.f32(H * s.len * s.len));
       c.attn = this.f32(T * Eq);
       this.attention(false, sequences, l, c, c.attn);
@@ -380,8 +377,7 @@ export class LoraTransformer {
       const dv = this.zeros(T * Ekv);
       this.attention(true, fw.sequences, l, c, dattn, { dq, dk, dv });
       // RoPE is a rotation: its gradient is the inverse rotation.
-      ropeApply(dq, T, H, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);
-      ropeApply(dk, T, Hkv, D, hp.nRot, fw.rope.cos, fw.rope.sin, -1, hp.ropeKind);
+      this.engine.rope(dq, H, dk, Hkv, T, D, hp.nRot, fw.rope, -1, hp.ropeKind);
       const dn1 = needInput ? this.zeros(T * E) : undefined;
       if (spec.fusedQkv) {
         const width = Eq + 2 * Ekv;

@@ -56,14 +56,15 @@ export function ropeTables(T: number, nRot: number, base: number, freqScale: num
 /**
  * In-place rotation of the first nRot dimensions of each head of a T×(heads·headDim) matrix.
  * 'norm' rotates neighbouring pairs (x[2j], x[2j+1]) (llama); 'neox' rotates (x[j], x[j+nRot/2])
- * (qwen2, phi3). `sign` -1 applies the inverse rotation (the gradient of a rotation).
+ * (qwen2, phi3). `sign` -1 applies the inverse rotation (the gradient of a rotation). Rows
+ * [t0, T) only (the kernel threads split the rows).
  */
-export function ropeApply(x: Float32Array, T: number, heads: number, headDim: number, nRot: number, cos: Float32Array, sin: Float32Array, sign: 1 | -1, kind: 'norm' | 'neox' = 'norm'): void {
+export function ropeApply(x: Float32Array, T: number, heads: number, headDim: number, nRot: number, cos: Float32Array, sin: Float32Array, sign: 1 | -1, kind: 'norm' | 'neox' = 'norm', t0 = 0): void {
   const half = nRot / 2;
   const width = heads * headDim;
   const step = kind === 'norm' ? 2 : 1;
   const pair = kind === 'norm' ? 1 : half;
-  for (let t = 0; t < T; t++) {
+  for (let t = t0; t < T; t++) {
     for (let h = 0; h < heads; h++) {
       const o = t * width + h * headDim;
       for (let j = 0; j < half; j++) {

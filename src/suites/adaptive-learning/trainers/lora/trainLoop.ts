@@ -9,7 +9,6 @@ import { openModelForTraining } from './model/openModel.js';
 import type { Projection } from './model/modelSpec.js';
 import { LoraParams } from './LoraParams.js';
 import { LoraTrainError } from './LoraTrainError.js';
-import { crossEntropy } from './crossEntropy.js';
 import { LoraTransformer } from './LoraTransformer.js';
 import type { ResolvedLoraOptions } from './options.js';
 import { seededRandom } from '../../../../gguf/syntheticLlama.js';
@@ -148,7 +147,7 @@ async function trainOn(job: TrainJob, weights: ModelWeights, engine: MatmulEngin
       const { inputs, targets, mask } = stackBatch(batch);
       const rand = seededRandom((o.seed * 1_000_003 + step * 131 + a) >>> 0);
       const fw = model.forwardBatch(inputs, o.dropout > 0 ? { p: o.dropout, rand } : undefined);
-      const ce = crossEntropy(fw.logits, targets, mask, weights.hp.nVocab, 1);
+      const ce = engine.crossEntropy(fw.logits, targets, mask, weights.hp.nVocab, 1);
       model.backward(fw, ce.dlogits);
       fw.release();
       lossSum += ce.loss;

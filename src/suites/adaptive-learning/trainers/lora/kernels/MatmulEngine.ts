@@ -13,6 +13,7 @@ import { elementwiseModule, gemmModule, intModule } from './kernelModules.js';
 import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
 import { BLOCK_SCRATCH, Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, spinWhileEqual, type Kernels } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
+import { sumRowLosses } from '../crossEntropy.js';
 import type { QuantMatrix } from './QuantMatrix.js';
 import { SharedArena } from './SharedArena.js';
 
@@ -374,6 +375,50 @@ export class MatmulEngine {
     ctl[Ctl.APtr] = dact.byteOffset; ctl[Ctl.CPtr] = gate.byteOffset; ctl[Ctl.ActPtr] = up.byteOffset; ctl[Ctl.SigPtr] = sig.byteOffset;
     ctl[Ctl.GluDGate] = dgate.byteOffset; ctl[Ctl.GluDUp] = dup.byteOffset; ctl[Ctl.Cols] = n;
     this.dispatch(Op.SwiGluBackward, Math.ceil(n / SWIGLU_CHUNK));
+  }
+
+  /**
+   * crossEntropy.crossEntropy spread over the threads by rows: the same loss (row terms summed in
+   * order here) and gradient, written to the shared memory (where the output product's backward
+   * can take it as integers).
+   */
+  crossEntropy(logits: Float32Array, targets: ArrayLike<number>, weights: ArrayLike<number> | undefined, V: number, gradScale: number): { loss: number; count: number; dlogits: Float32Array } {
+    const T = targets.length;
+    if (logits.length < T * V || !(logits.buffer instanceof SharedArrayBuffer)) throw new Error('crossEntropy: logits must hold T × V values in the shared memory');
+    const dlogits = this.arena.f32(T * V);
+    const tg = this.arena.alloc(T * 4), wt = weights ? this.arena.alloc(T * 4) : 0, rowLoss = this.arena.alloc(T * 8);
+    const buf = this.arena.memory.buffer;
+    const targetView = new Int32Array(buf, tg, T);
+    for (let t = 0; t < T; t++) {
+      const id = targets[t]!;
+      if (!(id >= 0 && id < V)) throw new RangeError(`target token ${id} outside the vocabulary`);
+      targetView[t] = id;
+    }
+    if (weights) new Float32Array(buf, wt, T).set(Array.from({ length: T }, (_, t) => weights[t]!));
+    const ctl = this.ctl;
+    ctl[Ctl.APtr] = logits.byteOffset; ctl[Ctl.CPtr] = dlogits.byteOffset; ctl[Ctl.Cols] = V; ctl[Ctl.T] = T;
+    ctl[Ctl.CeTargets] = tg; ctl[Ctl.CeWeights] = wt; ctl[Ctl.CeRowLoss] = rowLoss;
+    new Float32Array(ctl.buffer, ctl.byteOffset + Ctl.CeScale * 4, 1)[0] = gradScale;
+    this.dispatch(Op.CrossEntropy, Math.ceil(T / PREPARE_ROWS));
+    return { ...sumRowLosses(new Float64Array(this.arena.memory.buffer, rowLoss, T), weights, T), dlogits };
+  }
+
+  /**
+   * Rotary position embedding of q (T × H·D) and k (T × Hkv·D) in place, spread over the threads
+   * by rows (tensorOps.ropeApply): `cos`/`sin` hold nRot/2 values per row, sign −1 rotates back
+   * (the gradient). All arrays in the shared memory.
+   */
+  rope(q: Float32Array, H: number, k: Float32Array, Hkv: number, T: number, D: number, nRot: number,
+    table: { cos: Float32Array; sin: Float32Array }, sign: 1 | -1, kind: 'norm' | 'neox'): void {
+    for (const v of [q, k, table.cos, table.sin]) {
+      if (!(v.buffer instanceof SharedArrayBuffer)) throw new Error('rope: arrays must live in the shared memory');
+    }
+    if (q.length < T * H * D || k.length < T * Hkv * D || table.cos.length < T * nRot / 2) throw new Error('rope: arrays too short for the shape');
+    const ctl = this.ctl;
+    ctl[Ctl.AttQ] = q.byteOffset; ctl[Ctl.AttK] = k.byteOffset; ctl[Ctl.AttH] = H; ctl[Ctl.AttHkv] = Hkv; ctl[Ctl.AttD] = D; ctl[Ctl.T] = T;
+    ctl[Ctl.RopeCos] = table.cos.byteOffset; ctl[Ctl.RopeSin] = table.sin.byteOffset; ctl[Ctl.RopeDims] = nRot;
+    ctl[Ctl.RopeSign] = sign; ctl[Ctl.RopeNeox] = kind === 'neox' ? 1 : 0;
+    this.dispatch(Op.Rope, Math.ceil(T / PREPARE_ROWS));
   }
 
   /**

@@ -19,7 +19,8 @@ import { activationBlockScale, intLayoutOf, q40BlockScales, q4kDequantScales, q4
 import { GgmlType } from '../../../../../gguf/ggufTypes.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs, type AttentionKernels } from './attentionTasks.js';
-import { rmsNormBackward, rmsNormForward } from '../tensorOps.js';
+import { rmsNormBackward, rmsNormForward, ropeApply } from '../tensorOps.js';
+import { crossEntropyRows } from '../crossEntropy.js';
 
 /** Layout of the control block every thread reads (Int32 slots). */
 export const enum Ctl {
@@ -45,13 +46,19 @@ export const enum Ctl {
   Sleepers = 50,
   // Forward products: a bias vector added to every token's output (0: none).
   Bias = 51,
-  Size = 52,
+  // RoPE (q at AttQ with AttH heads, k at AttK with AttHkv heads, AttD values each, T rows): the
+  // per-row tables, rotated dimensions, direction (1 or −1) and kind (1: NeoX pairs).
+  RopeCos = 52, RopeSin = 53, RopeDims = 54, RopeSign = 55, RopeNeox = 56,
+  // Cross-entropy (logits at APtr, dlogits at CPtr, Cols = vocabulary, T rows): targets (int32),
+  // weights (f32, 0: all count), each row's loss (f64), the gradient's scale (f32).
+  CeTargets = 57, CeWeights = 58, CeRowLoss = 59, CeScale = 60,
+  Size = 64,
 }
 
 export const enum Op {
   Forward = 1, Backward = 2, AttentionForward = 3, AttentionBackward = 4, PrepareInput = 5, SwiGlu = 6,
   PrepareIntInput = 7, ForwardInt = 8, TransposeWeightsInt = 9, BackwardInt = 10, SwiGluBackward = 11,
-  RmsNormForward = 12, RmsNormBackward = 13, PrepareGradient = 14, Add = 15,
+  RmsNormForward = 12, RmsNormBackward = 13, PrepareGradient = 14, Add = 15, Rope = 16, CrossEntropy = 17,
 }
 
 /** Every kernel a thread runs. */
@@ -192,6 +199,25 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
       const gv = f32[g + i]!, s = f32[sig + i]!, d = f32[da + i]!;
       f32[du + i] = d * gv * s;
       f32[dg + i] = d * f32[up + i]! * s * (1 + gv * (1 - s));
+    }
+    return;
+  }
+  if (op === Op.CrossEntropy) {
+    // Rows [t0, t0+16) of the loss and its gradient (crossEntropy.ts).
+    const t0 = item * PREPARE_ROWS, t1 = Math.min(T, t0 + PREPARE_ROWS), V = cols, buf = f32.buffer;
+    const wPtr = u(Ctl.CeWeights);
+    crossEntropyRows(f32.subarray(aPtr / 4, aPtr / 4 + T * V), new Int32Array(buf, u(Ctl.CeTargets), T), wPtr ? f32.subarray(wPtr / 4, wPtr / 4 + T) : undefined,
+      V, new Float32Array(buf, ctl.byteOffset + Ctl.CeScale * 4, 1)[0]!, f32.subarray(cPtr / 4, cPtr / 4 + T * V), new Float64Array(buf, u(Ctl.CeRowLoss), T), t0, t1);
+    return;
+  }
+  if (op === Op.Rope) {
+    // Rows [t0, t0+16) of q and of k, rotated in place (tensorOps.ropeApply).
+    const t0 = item * PREPARE_ROWS, t1 = Math.min(T, t0 + PREPARE_ROWS);
+    const D = u(Ctl.AttD), nRot = u(Ctl.RopeDims), half = nRot / 2;
+    const cosT = f32.subarray(u(Ctl.RopeCos) / 4, u(Ctl.RopeCos) / 4 + T * half), sinT = f32.subarray(u(Ctl.RopeSin) / 4, u(Ctl.RopeSin) / 4 + T * half);
+    const sign = ctl[Ctl.RopeSign] === -1 ? -1 : 1, kind = ctl[Ctl.RopeNeox] ? 'neox' : 'norm';
+    for (const [ptr, heads] of [[u(Ctl.AttQ), u(Ctl.AttH)], [u(Ctl.AttK), u(Ctl.AttHkv)]] as const) {
+      ropeApply(f32.subarray(ptr / 4, ptr / 4 + T * heads * D), t1, heads, D, nRot, cosT, sinT, sign, kind, t0);
     }
     return;
   }
