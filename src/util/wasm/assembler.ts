@@ -146,6 +146,7 @@ export class Code {
   f32x4ConvertI32x4S(): this { return this.simd(0xfa); }
   i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
   i16x8NarrowI32x4S(): this { return this.simd(0x85); }
+  i32x4Sub(): this { return this.simd(0xb1); }
   f32x4Abs(): this { return this.simd(0xe0); }
   f32x4Max(): this { return this.simd(0xe9); }
   f32x4Div(): this { return this.simd(0xe7); }

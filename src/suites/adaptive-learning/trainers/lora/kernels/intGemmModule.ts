@@ -126,9 +126,34 @@ export const GRAD_LIMIT = 4095;
 /** i8x16 shuffle lanes for 16-bit lanes l (0–7 first vector, 8–15 second). */
 const lanes16 = (l: number[]): number[] => l.flatMap((x) => [2 * x, 2 * x + 1]);
 
+/**
+ * 1.5 · 2²³: adding it to a float of magnitude below 2²² rounds it to an integer (half to even, the
+ * default rounding) held in the low mantissa bits; subtracting its bits as an int32 leaves that
+ * integer. Two instructions where nearest + trunc_sat take about nine on x64; the callers keep
+ * their values finite and small (scales clamped to ±CLAMP_SCALE).
+ */
+const ROUNDING_MAGIC = 12582912;
+const CLAMP_SCALE = 3e38;
+
+/** Sets local `magic` to ROUNDING_MAGIC in every lane (emitRoundToInts' constant). */
+function emitMagic(c: Code, magic: number): void {
+  c.f32Const(ROUNDING_MAGIC).f32x4Splat().set(magic);
+}
+
+/** Replaces the f32x4 on the stack with round-half-even of it as i32x4 (|values| < 2²²). */
+function emitRoundToInts(c: Code, magic: number): void {
+  c.get(magic).f32x4Add().get(magic).i32x4Sub();
+}
+
 /** Leaves round-half-even(v · inv) as i32x4 for the f32x4 at `addr` + offset (addr: an i32 local). */
-function emitScaledInts(c: Code, addr: number, offset: number, inv: number): void {
-  c.get(addr).v128Load(offset).get(inv).f32x4Mul().f32x4Nearest().i32x4TruncSatF32x4S();
+function emitScaledInts(c: Code, addr: number, offset: number, inv: number, magic: number): void {
+  c.get(addr).v128Load(offset).get(inv).f32x4Mul();
+  emitRoundToInts(c, magic);
+}
+
+/** lim / mx with an all-zero segment's +∞ clamped to CLAMP_SCALE (so 0 · inv stays 0, not NaN). */
+function emitInverseScale(c: Code, lim: number, mx: number, inv: number): void {
+  c.get(lim).get(mx).f32x4Div().f32Const(CLAMP_SCALE).f32x4Splat().f32x4Min().set(inv);
 }
 
 /** Leaves max over the four lanes of local v, in every lane. */
@@ -147,8 +172,9 @@ function quantRowsFunction(): Code {
   const c = new Code(Array.from({ length: 8 }, () => I32));
   const [src, srcStride, T, nSeg, dst, dstPairStride, scales, scaleStride] = [0, 1, 2, 3, 4, 5, 6, 7];
   const t = c.local(I32), seg = c.local(I32), ps = c.local(I32), pd = c.local(I32), psc = c.local(I32);
-  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128);
+  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128), magic = c.local(V128);
   c.f32Const(GRAD_LIMIT).f32x4Splat().set(lim);
+  emitMagic(c, magic);
   c.i32(0).set(t);
   c.block().loop();
   c.get(t).get(T).i32GeS().brIf(1);
@@ -161,12 +187,11 @@ function quantRowsFunction(): Code {
   for (let j = 0; j < GRAD_SEGMENT / 4; j++) c.get(mx).get(ps).v128Load(16 * j).f32x4Abs().f32x4Max().set(mx);
   emitLaneMax(c, mx);
   c.get(psc).get(mx).get(lim).f32x4Div().f32x4ExtractLane(0).f32Store();
-  // An all-zero segment: inv = inf, 0 · inf = NaN, which trunc_sat turns into 0.
-  c.get(lim).get(mx).f32x4Div().set(inv);
+  emitInverseScale(c, lim, mx, inv);
   for (let j = 0; j < GRAD_SEGMENT / 8; j++) {
     c.get(pd);
-    emitScaledInts(c, ps, 32 * j, inv);
-    emitScaledInts(c, ps, 32 * j + 16, inv);
+    emitScaledInts(c, ps, 32 * j, inv, magic);
+    emitScaledInts(c, ps, 32 * j + 16, inv, magic);
     c.i16x8NarrowI32x4S().v128Store(32 * j);
   }
   c.inc(ps, GRAD_SEGMENT * 4).inc(pd, GRAD_SEGMENT * 4).inc(psc, 4);
@@ -187,10 +212,11 @@ function requantTransposedFunction(): Code {
   const c = new Code(Array.from({ length: 8 }, () => I32));
   const [src, srcStride, h, cw, dst, dstBlockStride, scales, scaleStride] = [0, 1, 2, 3, 4, 5, 6, 7];
   const cb = c.local(I32), seg = c.local(I32), p = c.local(I32), q = c.local(I32), pd = c.local(I32), o8 = c.local(I32), j = c.local(I32);
-  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128);
+  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128), magic = c.local(V128);
   const n = Array.from({ length: 4 }, () => c.local(V128));
   const ab = Array.from({ length: 4 }, () => c.local(V128));
   c.f32Const(GRAD_LIMIT).f32x4Splat().set(lim);
+  emitMagic(c, magic);
   c.i32(0).set(cb);
   c.block().loop(); // blocks of four columns
   c.get(cb).i32(2).i32Shl().get(cw).i32GeS().brIf(1);
@@ -207,15 +233,15 @@ function requantTransposedFunction(): Code {
   c.end();
   c.get(scales).get(seg).get(scaleStride).i32Mul().i32Add().get(cb).i32(4).i32Shl().i32Add()
     .get(mx).get(lim).f32x4Div().v128Store();
-  c.get(lim).get(mx).f32x4Div().set(inv);
+  emitInverseScale(c, lim, mx, inv);
   c.get(dst).get(cb).get(dstBlockStride).i32Mul().i32Add().get(seg).i32(GRAD_SEGMENT * 8).i32Mul().i32Add().set(pd);
   c.get(p).set(q).i32(GRAD_SEGMENT / 8).set(o8);
   c.loop(); // eight rows at a time: four columns × 8 values each
   for (let k = 0; k < 4; k++) {
     // Rows 2k and 2k+1: [c0 c1 c2 c3] each, narrowed to [c0..c3 of row 2k, c0..c3 of row 2k+1].
-    emitScaledInts(c, q, 0, inv);
+    emitScaledInts(c, q, 0, inv, magic);
     c.get(q).get(srcStride).i32Add().set(q);
-    emitScaledInts(c, q, 0, inv);
+    emitScaledInts(c, q, 0, inv, magic);
     c.get(q).get(srcStride).i32Add().set(q);
     c.i16x8NarrowI32x4S().set(n[k]!);
   }
@@ -275,8 +301,9 @@ function quantizeBlocksFunction(): Code {
   const c = new Code(Array.from({ length: 11 }, () => I32));
   const [src, srcStride, rows, nBlocks, blockSteps, mul, mulStride, dst, pairStride, mins, minsPairStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const r = c.local(I32), b = c.local(I32), p = c.local(I32), pd = c.local(I32), pm = c.local(I32), pmul = c.local(I32), k = c.local(I32), g = c.local(I32);
-  const m = c.local(V128), lim = c.local(V128), v0 = c.local(V128), v1 = c.local(V128), sum = c.local(V128);
+  const m = c.local(V128), lim = c.local(V128), v0 = c.local(V128), v1 = c.local(V128), sum = c.local(V128), magic = c.local(V128);
   c.i32(127).i32x4Splat().set(lim);
+  emitMagic(c, magic);
   c.i32(0).set(r);
   c.block().loop();
   c.get(r).get(rows).i32GeS().brIf(1);
@@ -288,11 +315,15 @@ function quantizeBlocksFunction(): Code {
   c.i32(0).set(g); // groups of 8 values done in this row (every 4th closes a 32-value sum)
   c.get(nBlocks).set(b);
   c.block().get(b).i32Eqz().brIf(0).loop();
-  c.get(pmul).v128Load32Splat().set(m);
+  // (An all-zero block's ±∞ multiplier clamped, so its values stay 0 rather than NaN.)
+  c.get(pmul).v128Load32Splat().f32Const(CLAMP_SCALE).f32x4Splat().f32x4Min().f32Const(-CLAMP_SCALE).f32x4Splat().f32x4Max().set(m);
   c.get(blockSteps).set(k);
   c.loop();
-  c.get(p).v128Load().get(m).f32x4Mul().f32x4Nearest().i32x4TruncSatF32x4S().get(lim).i32x4MinS().set(v0);
-  c.get(p).v128Load(16).get(m).f32x4Mul().f32x4Nearest().i32x4TruncSatF32x4S().get(lim).i32x4MinS().set(v1);
+  for (const [offset, v] of [[0, v0], [16, v1]] as const) {
+    c.get(p).v128Load(offset).get(m).f32x4Mul();
+    emitRoundToInts(c, magic);
+    c.get(lim).i32x4MinS().set(v);
+  }
   c.get(pd).get(v0).get(v1).i16x8NarrowI32x4S().v128Store();
   c.get(mins).if();
   c.get(g).i32(3).i32And().i32Eqz().if().v128Zero().set(sum).end();
