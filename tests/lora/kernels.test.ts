@@ -18,7 +18,7 @@ import { packInto, packTransposedInto, transposeInto, transposeRounded, type Tra
 import { gemmKernels } from '../../src/suites/adaptive-learning/trainers/lora/kernels/gemmModule.js';
 import { gemmModule } from '../../src/suites/adaptive-learning/trainers/lora/kernels/kernelModules.js';
 import { seededRandom } from '../../src/util/seededRandom.js';
-import { ropeApply, ropeTables } from '../../src/suites/adaptive-learning/trainers/lora/tensorOps.js';
+import { rmsNormBackward, rmsNormForward, ropeApply, ropeTables } from '../../src/suites/adaptive-learning/trainers/lora/tensorOps.js';
 import { crossEntropy } from '../../src/suites/adaptive-learning/trainers/lora/crossEntropy.js';
 
 const rand = seededRandom(99);
@@ -250,6 +250,27 @@ test('cross-entropy on the threads (rows split): the same loss, count and gradie
     assert.equal(Array.from(got.dlogits), Array.from(ref.dlogits));
   }
   assert.throws(() => engine.crossEntropy(logits, [V, ...targets.slice(1)], mask, V, 1), /outside the vocabulary/);
+}));
+
+test('RMSNorm on the threads (WebAssembly, rows split) equals the serial functions bit for bit, forward and backward', () => withEngine(4 << 20, 2, 64, (engine, arena) => {
+  const own = seededRandom(13);
+  const r = (n: number, scale: number): Float32Array => Float32Array.from({ length: n }, () => (own() * 2 - 1) * scale);
+  for (const [T, n] of [[19, 37], [40, 64]] as const) {
+    const x = arena.f32(T * n); x.set(r(T * n, 3));
+    const g = arena.f32(n); g.set(r(n, 1.5));
+    const out = arena.f32(T * n), inv = arena.f32(T);
+    engine.rmsNorm(out, x, g, inv, T, n, 1e-5);
+    const refOut = new Float32Array(T * n);
+    const refInv = rmsNormForward(refOut, x, g, T, n, 1e-5);
+    assert.equal(Array.from(out), Array.from(refOut), `forward ${T}×${n}`);
+    assert.equal(Array.from(inv), Array.from(refInv), `inverse RMS ${T}×${n}`);
+    const dy = arena.f32(T * n); dy.set(r(T * n, 1));
+    const dx = arena.f32(T * n); dx.set(r(T * n, 0.5));
+    const refDx = Float32Array.from(dx);
+    engine.rmsNormBackward(dx, dy, x, g, inv, T, n);
+    rmsNormBackward(refDx, dy, x, g, refInv, T, n);
+    assert.equal(Array.from(dx), Array.from(refDx), `backward ${T}×${n}`);
+  }
 }));
 
 test('input preparation on the threads equals the single-thread path, and leaves x as it was', () => withEngine(8 << 20, 2, 128, (engine, arena) => {

@@ -7,7 +7,7 @@
  * functions into a module that imports one memory (optionally shared, for worker threads).
  */
 
-export const enum ValType { I32 = 0x7f, F32 = 0x7d, V128 = 0x7b }
+export const enum ValType { I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b }
 
 export function uleb(n: number): number[] {
   const out: number[] = [];
@@ -101,6 +101,21 @@ export class Code {
   f32Mul(): this { return this.op(0x94); }
   f32Div(): this { return this.op(0x95); }
   f32Max(): this { return this.op(0x97); }
+  f32Sqrt(): this { return this.op(0x91); }
+
+  // Doubles, for sums that follow ggml's (and the serial code's) double-precision steps.
+  f64Add(): this { return this.op(0xa0); }
+  f64Sub(): this { return this.op(0xa1); }
+  f64Mul(): this { return this.op(0xa2); }
+  f64Div(): this { return this.op(0xa3); }
+  f64ConvertI32S(): this { return this.op(0xb7); }
+  f64PromoteF32(): this { return this.op(0xbb); }
+  f32DemoteF64(): this { return this.op(0xb6); }
+  f64Const(v: number): this {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(v);
+    return this.op(0x44, ...b);
+  }
 
   /** v128.load with natural 16-byte alignment hint (unaligned addresses still work). */
   v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }

@@ -7,6 +7,8 @@
  *   vectorAdd(a, b, out, nBytes)            the residual adds
  *   softmaxCausal(p, T, scale)              attention probabilities, T × T, rows masked after t
  *   softmaxCausalBackward(p, ds, T, scale)
+ *   rmsNormRows(x, out, g, inv, rows, n, eps)          RMSNorm of rows of n values (any n), with
+ *   rmsNormBackRows(dx, dy, x, g, inv, rows, n)        tensorOps' (and ggml's) exact float steps
  *
  * e^x is Cephes' single-precision exp (range reduction by ln 2 in two parts, a degree-5
  * polynomial, 2^n put into the exponent bits): within 2 float ulps, as llama.cpp's own SIMD exp
@@ -14,7 +16,7 @@
  */
 import { Code, ValType, buildModule, type MemoryImport } from '../../../../../util/wasm/assembler.js';
 
-const { I32, V128 } = { I32: ValType.I32, V128: ValType.V128 };
+const { I32, V128, F32, F64 } = { I32: ValType.I32, V128: ValType.V128, F32: ValType.F32, F64: ValType.F64 };
 
 /** Cephes expf coefficients (p0 … p5) and the split of ln 2. */
 const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
@@ -217,11 +219,89 @@ function vectorAddFunction(): Code {
   return c;
 }
 
+/**
+ * rmsNormRows(x, out, g, inv, rows, n, eps): tensorOps.rmsNormForward in the same float steps:
+ * squares rounded to float and summed in double in order, mean and scale in float, then
+ * (x·scale)·g (four values at a time; the same two roundings each).
+ */
+function rmsNormRowsFunction(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, F32]);
+  const [x, out, g, inv, rows, n, eps] = [0, 1, 2, 3, 4, 5, 6];
+  const t = c.local(I32), i = c.local(I32), px = c.local(I32), po = c.local(I32), n4 = c.local(I32);
+  const ss = c.local(F64), r = c.local(F32), v = c.local(F32), rv = c.local(V128);
+  c.get(n).i32(-4).i32And().set(n4);
+  c.i32(0).set(t);
+  c.block().loop();
+  c.get(t).get(rows).i32GeS().brIf(1);
+  c.get(t).get(n).i32Mul().i32(2).i32Shl().tee(po).get(x).i32Add().set(px).get(po).get(out).i32Add().set(po);
+  c.f64Const(0).set(ss).i32(0).set(i);
+  c.block().loop();
+  c.get(i).get(n).i32GeS().brIf(1);
+  c.get(px).get(i).i32(2).i32Shl().i32Add().f32Load().tee(v).get(v).f32Mul().f64PromoteF32().get(ss).f64Add().set(ss);
+  c.inc(i, 1).br(0).end().end();
+  c.f32Const(1).get(ss).get(n).f64ConvertI32S().f64Div().f32DemoteF64().get(eps).f32Add().f32Sqrt().f32Div().set(r);
+  c.get(inv).get(t).i32(2).i32Shl().i32Add().get(r).f32Store();
+  c.get(r).f32x4Splat().set(rv);
+  c.i32(0).set(i);
+  c.block().loop();
+  c.get(i).get(n4).i32GeS().brIf(1);
+  c.get(po).get(i).i32(2).i32Shl().i32Add()
+    .get(px).get(i).i32(2).i32Shl().i32Add().v128Load().get(rv).f32x4Mul()
+    .get(g).get(i).i32(2).i32Shl().i32Add().v128Load().f32x4Mul().v128Store();
+  c.inc(i, 4).br(0).end().end();
+  c.block().loop();
+  c.get(i).get(n).i32GeS().brIf(1);
+  c.get(po).get(i).i32(2).i32Shl().i32Add()
+    .get(px).get(i).i32(2).i32Shl().i32Add().f32Load().get(r).f32Mul()
+    .get(g).get(i).i32(2).i32Shl().i32Add().f32Load().f32Mul().f32Store();
+  c.inc(i, 1).br(0).end().end();
+  c.inc(t, 1).br(0).end().end();
+  return c;
+}
+
+/**
+ * rmsNormBackRows(dx, dy, x, g, inv, rows, n): tensorOps.rmsNormBackward in the same double steps:
+ * dot = Σ (dy·g)·x in order, c = r³·dot / n, dx += (r·dy)·g − c·x, rounded to float.
+ */
+function rmsNormBackRowsFunction(): Code {
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32]);
+  const [dx, dy, x, g, inv, rows, n] = [0, 1, 2, 3, 4, 5, 6];
+  const t = c.local(I32), i = c.local(I32), off = c.local(I32), at = c.local(I32), gi = c.local(I32);
+  const dot = c.local(F64), r = c.local(F64), k = c.local(F64);
+  const d64 = (base: number): void => { c.get(base).get(at).i32Add().f32Load().f64PromoteF32(); };
+  c.i32(0).set(t);
+  c.block().loop();
+  c.get(t).get(rows).i32GeS().brIf(1);
+  c.get(t).get(n).i32Mul().i32(2).i32Shl().set(off);
+  c.get(inv).get(t).i32(2).i32Shl().i32Add().f32Load().f64PromoteF32().set(r);
+  c.f64Const(0).set(dot).i32(0).set(i);
+  c.block().loop();
+  c.get(i).get(n).i32GeS().brIf(1);
+  c.get(i).i32(2).i32Shl().tee(gi).get(off).i32Add().set(at);
+  c.get(dot); d64(dy); c.get(g).get(gi).i32Add().f32Load().f64PromoteF32().f64Mul(); d64(x); c.f64Mul().f64Add().set(dot);
+  c.inc(i, 1).br(0).end().end();
+  c.get(r).get(r).f64Mul().get(r).f64Mul().get(dot).f64Mul().get(n).f64ConvertI32S().f64Div().set(k);
+  c.i32(0).set(i);
+  c.block().loop();
+  c.get(i).get(n).i32GeS().brIf(1);
+  c.get(i).i32(2).i32Shl().tee(gi).get(off).i32Add().set(at);
+  c.get(dx).get(at).i32Add();
+  d64(dx);
+  c.get(r); d64(dy); c.f64Mul().get(g).get(gi).i32Add().f32Load().f64PromoteF32().f64Mul();
+  c.get(k); d64(x); c.f64Mul().f64Sub();
+  c.f64Add().f32DemoteF64().f32Store();
+  c.inc(i, 1).br(0).end().end();
+  c.inc(t, 1).br(0).end().end();
+  return c;
+}
+
 export type VectorAddFn = (a: number, b: number, out: number, nBytes: number) => void;
 export type SoftmaxCausalFn = (p: number, T: number, scale: number) => void;
 export type SoftmaxCausalBackwardFn = (p: number, ds: number, T: number, scale: number) => void;
 export type SwiGluFn = (gate: number, up: number, sig: number, act: number, nBytes: number) => void;
 export type SwiGluBackwardFn = (dact: number, gate: number, up: number, sig: number, dgate: number, dup: number, nBytes: number) => void;
+export type RmsNormRowsFn = (x: number, out: number, g: number, inv: number, rows: number, n: number, eps: number) => void;
+export type RmsNormBackRowsFn = (dx: number, dy: number, x: number, g: number, inv: number, rows: number, n: number) => void;
 
 export function elementwiseModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer> {
   return buildModule([
@@ -230,5 +310,7 @@ export function elementwiseModuleBytes(memory: MemoryImport): Uint8Array<ArrayBu
     { name: 'vectorAdd', code: vectorAddFunction() },
     { name: 'softmaxCausal', code: softmaxCausalFunction() },
     { name: 'softmaxCausalBackward', code: softmaxCausalBackwardFunction() },
+    { name: 'rmsNormRows', code: rmsNormRowsFunction() },
+    { name: 'rmsNormBackRows', code: rmsNormBackRowsFunction() },
   ], memory);
 }

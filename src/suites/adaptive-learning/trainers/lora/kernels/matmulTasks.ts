@@ -14,12 +14,12 @@
 // of dx) multiplies it by the quantised dy. y and dx are row-major f32 in the shared memory.
 import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
-import type { SoftmaxCausalBackwardFn, SoftmaxCausalFn, SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './elementwiseModule.js';
+import type { RmsNormBackRowsFn, RmsNormRowsFn, SoftmaxCausalBackwardFn, SoftmaxCausalFn, SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './elementwiseModule.js';
 import { activationBlockScale, intLayoutOf, q40BlockScales, q4kDequantScales, q4kRowForTile, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { GgmlType } from '../../../../../gguf/ggufTypes.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs, type AttentionKernels } from './attentionTasks.js';
-import { rmsNormBackward, rmsNormForward, ropeApply } from '../tensorOps.js';
+import { ropeApply } from '../tensorOps.js';
 import { crossEntropyRows } from '../crossEntropy.js';
 
 /** Layout of the control block every thread reads (Int32 slots). */
@@ -62,7 +62,9 @@ export const enum Op {
 }
 
 /** Every kernel a thread runs. */
-export type Kernels = GemmKernels & IntKernels & AttentionKernels & { swiGlu: SwiGluFn; swiGluBackward: SwiGluBackwardFn; vectorAdd: VectorAddFn };
+export type Kernels = GemmKernels & IntKernels & AttentionKernels & {
+  swiGlu: SwiGluFn; swiGluBackward: SwiGluBackwardFn; vectorAdd: VectorAddFn; rmsNormRows: RmsNormRowsFn; rmsNormBackRows: RmsNormBackRowsFn;
+};
 
 /** The compiled kernel modules, shared with every thread. */
 export interface KernelModules { gemm: WebAssembly.Module; int: WebAssembly.Module; elementwise: WebAssembly.Module }
@@ -74,6 +76,7 @@ export function instantiateKernels(modules: KernelModules, memory: WebAssembly.M
     ...gemmKernels(modules.gemm, memory), ...intKernels(modules.int, memory),
     swiGlu: gate.swiGlu as SwiGluFn, swiGluBackward: gate.swiGluBackward as SwiGluBackwardFn, vectorAdd: gate.vectorAdd as VectorAddFn,
     softmaxCausal: gate.softmaxCausal as SoftmaxCausalFn, softmaxCausalBackward: gate.softmaxCausalBackward as SoftmaxCausalBackwardFn,
+    rmsNormRows: gate.rmsNormRows as RmsNormRowsFn, rmsNormBackRows: gate.rmsNormBackRows as RmsNormBackRowsFn,
   };
 }
 
@@ -222,13 +225,12 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     return;
   }
   if (op === Op.RmsNormForward || op === Op.RmsNormBackward) {
-    // Rows [t0, t0+16) with the serial functions' exact float steps.
+    // Rows [t0, t0+16) in WebAssembly, with the serial functions' exact float steps.
     const n = cols, t0 = item * PREPARE_ROWS, k = Math.min(PREPARE_ROWS, T - t0);
-    const rows = (slot: Ctl): Float32Array => f32.subarray(u(slot) / 4 + t0 * n, u(slot) / 4 + (t0 + k) * n);
-    const g = f32.subarray(u(Ctl.NormWeight) / 4, u(Ctl.NormWeight) / 4 + n);
-    const inv = f32.subarray(u(Ctl.NormInv) / 4 + t0, u(Ctl.NormInv) / 4 + t0 + k);
-    if (op === Op.RmsNormForward) rmsNormForward(rows(Ctl.NormOut), rows(Ctl.NormIn), g, k, n, new Float32Array(ctl.buffer, ctl.byteOffset + Ctl.NormEps * 4, 1)[0]!, inv);
-    else rmsNormBackward(rows(Ctl.NormOut), rows(Ctl.NormGrad), rows(Ctl.NormIn), g, inv, k, n);
+    const rows = (slot: Ctl): number => u(slot) + t0 * n * 4;
+    const inv = u(Ctl.NormInv) + t0 * 4;
+    if (op === Op.RmsNormForward) kernels.rmsNormRows(rows(Ctl.NormIn), rows(Ctl.NormOut), u(Ctl.NormWeight), inv, k, n, new Float32Array(ctl.buffer, ctl.byteOffset + Ctl.NormEps * 4, 1)[0]!);
+    else kernels.rmsNormBackRows(rows(Ctl.NormOut), rows(Ctl.NormGrad), rows(Ctl.NormIn), u(Ctl.NormWeight), inv, k, n);
     return;
   }
   if (op === Op.PrepareGradient) {
