@@ -85,6 +85,13 @@ for (const threads of [1, 2]) {
       dxFloat.fill(0.5);
       engine.backward(m, engine.pack(y, T, rows), dxFloat);
       assert.ok(maxRelErr(dxFloat, refDx) < 1e-5, `${ggmlTypeName(type)} float backward: ${maxRelErr(dxFloat, refDx)}`);
+      // Overwriting (a fresh buffer's first product): whatever dx held is replaced, on both paths.
+      for (const operand of [engine.prepareGradient(y, T, m), engine.pack(y, T, rows)]) {
+        const over = arena.f32(T * cols).fill(NaN);
+        engine.backward(m, operand, over, undefined, true);
+        const err = maxRelErr(over, refDx.map((v) => v - 0.5));
+        assert.ok(err < ('g16' in operand ? 3e-4 : 1e-5), `${ggmlTypeName(type)}: overwriting backward: ${err}`);
+      }
     }
   }));
 }

@@ -290,21 +290,27 @@ export class LoraTransformer {
     return { T, sequences, logits, layers: caches, xf: x, invf, nf, rope, release: () => arena.release(mark) };
   }
 
-  /** dx += dy·W for a frozen matrix (dy is T × W.rows); `meanwhile` as in frozenForward. */
-  private frozenBackward(w: QuantMatrix, dy: Float32Array, T: number, dx: Float32Array, meanwhile?: () => void): void {
+  /**
+   * dx += dy·W for a frozen matrix (dy is T × W.rows), or dx = dy·W with `overwrite` (the first
+   * product into a fresh buffer, which then needs no clearing); `meanwhile` as in frozenForward.
+   */
+  private frozenBackward(w: QuantMatrix, dy: Float32Array, T: number, dx: Float32Array, meanwhile?: () => void, overwrite = false): void {
     const mark = this.engine.arena.mark();
-    this.engine.backward(w, this.engine.prepareGradient(dy, T, w), dx, meanwhile);
+    this.engine.backward(w, this.engine.prepareGradient(dy, T, w), dx, meanwhile, overwrite);
     this.engine.arena.release(mark);
   }
 
-  /** Backward of one projection: LoRA grads, and the input gradient when `din` is given. */
-  private projectBack(l: number, p: Projection, dy: Float32Array, T: number, c: LayerCache, din?: Float32Array): void {
+  /**
+   * Backward of one projection: LoRA grads, and the input gradient when `din` is given (added to
+   * it, or written over it with `overwrite`).
+   */
+  private projectBack(l: number, p: Projection, dy: Float32Array, T: number, c: LayerCache, din?: Float32Array, overwrite = false): void {
     const w = this.weights.layers[l]!.proj[p]!;
     const nIn = w.cols, nOut = w.rows;
     const pair = this.lora?.get(l, p);
     const pc = c.proj[p];
     if (!pair || !pc) {
-      if (din) this.frozenBackward(w, dy, T, din);
+      if (din) this.frozenBackward(w, dy, T, din, undefined, overwrite);
       return;
     }
     const r = this.lora!.config.rank;
@@ -319,10 +325,10 @@ export class LoraTransformer {
     if (!din) {
       lora();
     } else if (!pc.mask) {
-      this.frozenBackward(w, dy, T, din, lora);
+      this.frozenBackward(w, dy, T, din, lora, overwrite);
       this.loraProducts.inputGradient(pair, dh, T, din, true);
     } else {
-      this.frozenBackward(w, dy, T, din, lora);
+      this.frozenBackward(w, dy, T, din, lora, overwrite);
       const dud = arena.f32(T * nIn);
       this.loraProducts.inputGradient(pair, dh, T, dud, false);
       for (let i = 0; i < din.length; i++) din[i] += dud[i]! * pc.mask[i]!;
@@ -341,8 +347,8 @@ export class LoraTransformer {
     const Eq = H * D, Ekv = D * Hkv;
     const lowest = this.lora.lowestLayer;
     const top = arena.mark();
-    const dnf = this.zeros(T * E);
-    this.frozenBackward(output, dlogits, T, dnf);
+    const dnf = this.f32(T * E);
+    this.frozenBackward(output, dlogits, T, dnf, undefined, true);
     let dx = this.zeros(T * E);
     this.engine.rmsNormBackward(dx, dnf, fw.xf, outputNorm, fw.invf, T, E);
     for (let l = hp.nLayer - 1; l >= lowest; l--) {
@@ -353,41 +359,41 @@ export class LoraTransformer {
       // Feed-forward block: x_out = x2 + down(silu(gate)·up)
       const dx2 = this.f32(T * E);
       dx2.set(dx);
-      const dact = this.zeros(T * F);
-      this.projectBack(l, 'ffn_down', dx, T, c, dact);
+      const dact = this.f32(T * F);
+      this.projectBack(l, 'ffn_down', dx, T, c, dact, true);
       const dgate = this.f32(T * F);
       const dup = this.f32(T * F);
       this.engine.swiGluBackward(dact, c.gate, c.up, c.sig, dgate, dup);
-      const dn2 = this.zeros(T * E);
+      const dn2 = this.f32(T * E);
       if (spec.fusedGateUp) {
         const dgu = this.f32(T * 2 * F);
         scatterColumns(dgu, T, 2 * F, 0, F, dgate);
         scatterColumns(dgu, T, 2 * F, F, F, dup);
-        this.projectBack(l, 'ffn_up', dgu, T, c, dn2);
+        this.projectBack(l, 'ffn_up', dgu, T, c, dn2, true);
       } else {
-        this.projectBack(l, 'ffn_gate', dgate, T, c, dn2);
+        this.projectBack(l, 'ffn_gate', dgate, T, c, dn2, true);
         this.projectBack(l, 'ffn_up', dup, T, c, dn2);
       }
       this.engine.rmsNormBackward(dx2, dn2, c.x2, L.ffnNorm, c.inv2, T, E);
       // Attention block: x2 = x + wo(attn)
-      const dattn = this.zeros(T * Eq);
-      this.projectBack(l, 'attn_output', dx2, T, c, dattn);
+      const dattn = this.f32(T * Eq);
+      this.projectBack(l, 'attn_output', dx2, T, c, dattn, true);
       const dq = this.zeros(T * Eq);
       const dk = this.zeros(T * Ekv);
       const dv = this.zeros(T * Ekv);
       this.attention(true, fw.sequences, l, c, dattn, { dq, dk, dv });
       // RoPE is a rotation: its gradient is the inverse rotation.
       this.engine.rope(dq, H, dk, Hkv, T, D, hp.nRot, fw.rope, -1, hp.ropeKind);
-      const dn1 = needInput ? this.zeros(T * E) : undefined;
+      const dn1 = needInput ? this.f32(T * E) : undefined;
       if (spec.fusedQkv) {
         const width = Eq + 2 * Ekv;
         const dqkv = this.f32(T * width);
         scatterColumns(dqkv, T, width, 0, Eq, dq);
         scatterColumns(dqkv, T, width, Eq, Ekv, dk);
         scatterColumns(dqkv, T, width, Eq + Ekv, Ekv, dv);
-        this.projectBack(l, 'attn_qkv', dqkv, T, c, dn1);
+        this.projectBack(l, 'attn_qkv', dqkv, T, c, dn1, true);
       } else {
-        this.projectBack(l, 'attn_q', dq, T, c, dn1);
+        this.projectBack(l, 'attn_q', dq, T, c, dn1, true);
         this.projectBack(l, 'attn_k', dk, T, c, dn1);
         this.projectBack(l, 'attn_v', dv, T, c, dn1);
       }

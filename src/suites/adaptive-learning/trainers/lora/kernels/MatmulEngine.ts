@@ -276,11 +276,12 @@ export class MatmulEngine {
   }
 
   /**
-   * dx[T×W.cols] += dy·W, dy from prepareGradient (or pack) for W; `meanwhile` as in
-   * forwardOverlapped (it must not touch dx).
+   * dx[T×W.cols] += dy·W (or = with `overwrite`, so a fresh dx needs no clearing), dy from
+   * prepareGradient (or pack) for W; `meanwhile` as in forwardOverlapped (it must not touch dx).
    */
-  backward(w: QuantMatrix, dy: BackwardInput, dx: Float32Array, meanwhile?: () => void): void {
+  backward(w: QuantMatrix, dy: BackwardInput, dx: Float32Array, meanwhile?: () => void, overwrite = false): void {
     if (dy.cols !== w.rows) throw new Error(`${w.name}: gradient has ${dy.cols} columns, the matrix ${w.rows} rows`);
+    this.ctl[Ctl.Overwrite] = overwrite ? 1 : 0;
     const { chunkWidth, chunks, rowSplit, items } = this.backwardChunks(w, dy.rows);
     if (isIntGradient(dy)) {
       // Two passes per band of columns: Wᵀ as int16 (each tile of W converted once, `meanwhile`

@@ -52,6 +52,8 @@ export const enum Ctl {
   // Cross-entropy (logits at APtr, dlogits at CPtr, Cols = vocabulary, T rows): targets (int32),
   // weights (f32, 0: all count), each row's loss (f64), the gradient's scale (f32).
   CeTargets = 57, CeWeights = 58, CeRowLoss = 59, CeScale = 60,
+  // Backward products: 1 when the product overwrites dx instead of adding to it.
+  Overwrite = 61,
   Size = 64,
 }
 
@@ -314,7 +316,7 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     for (let t0 = 0; t0 < T; t0 += INT_TOKEN_CHUNK) {
       const tc = Math.min(INT_TOKEN_CHUNK, T - t0);
       igemm(wPtr + (i0 / 4) * rows * 8, rows * 8, aPtr + (t0 / 2) * aStride, aStride, u(Ctl.IntMins) + i0 * 4, cols * 4,
-        u(Ctl.IntSx) + t0 * gStride, gStride, cPtr + t0 * ldc + i0 * 4, ldc, n, tc, nSeg, GRAD_SEGMENT / 8, 1);
+        u(Ctl.IntSx) + t0 * gStride, gStride, cPtr + t0 * ldc + i0 * 4, ldc, n, tc, nSeg, GRAD_SEGMENT / 8, ctl[Ctl.Overwrite] ? 0 : 1);
     }
     return;
   }
@@ -373,6 +375,6 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
   for (let o0 = 0; o0 < rows; o0 += h) {
     const k = Math.min(h, rows - o0);
     for (let j = 0; j < k; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes + srcSkip, w, f32, scratch / 4 + j * w, 1);
-    gemm(aPtr + (r0 / 4) * aStride + o0 * 16, aStride, scratch, w * 4, cPtr + r0 * ldc + c0 * 4, ldc, m, w, k, 1);
+    gemm(aPtr + (r0 / 4) * aStride + o0 * 16, aStride, scratch, w * 4, cPtr + r0 * ldc + c0 * 4, ldc, m, w, k, o0 === 0 && ctl[Ctl.Overwrite] ? 0 : 1);
   }
 }
