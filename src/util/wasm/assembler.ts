@@ -131,6 +131,7 @@ export class Code {
   v128Bitselect(): this { return this.simd(0x52); }
   i32x4Shl(): this { return this.simd(0xab); }
   i32x4MinS(): this { return this.simd(0xb6); }
+  i32x4MaxS(): this { return this.simd(0xb8); }
   i8x16Splat(): this { return this.simd(0x0f); }
   i16x8Splat(): this { return this.simd(0x10); }
   v128And(): this { return this.simd(0x4e); }

@@ -156,10 +156,24 @@ function emitInverseScale(c: Code, lim: number, mx: number, inv: number): void {
   c.get(lim).get(mx).f32x4Div().f32Const(CLAMP_SCALE).f32x4Splat().f32x4Min().set(inv);
 }
 
-/** Leaves max over the four lanes of local v, in every lane. */
+/**
+ * Magnitudes as integers: a float's |x| is its bits with the sign cleared, and non-negative floats
+ * order as their bits do, so the largest magnitude is an integer max of the masked bits — one
+ * instruction each on x64, where f32x4.abs and f32x4.max (NaN rules) take about eight together.
+ */
+function emitAbsMask(c: Code, absMask: number): void {
+  c.i32(0x7fffffff).i32x4Splat().set(absMask);
+}
+
+/** mx = max(mx, |v|) lane by lane for the f32x4 v on the stack (mx holds magnitudes' bits). */
+function emitAbsMaxStep(c: Code, mx: number, absMask: number): void {
+  c.get(absMask).v128And().get(mx).i32x4MaxS().set(mx);
+}
+
+/** Leaves max over the four lanes of local v (non-negative floats), in every lane. */
 function emitLaneMax(c: Code, v: number): void {
-  c.get(v).get(v).get(v).i32x4Shuffle([2, 3, 0, 1]).f32x4Max().set(v);
-  c.get(v).get(v).get(v).i32x4Shuffle([1, 0, 3, 2]).f32x4Max().set(v);
+  c.get(v).get(v).get(v).i32x4Shuffle([2, 3, 0, 1]).i32x4MaxS().set(v);
+  c.get(v).get(v).get(v).i32x4Shuffle([1, 0, 3, 2]).i32x4MaxS().set(v);
 }
 
 /**
@@ -172,9 +186,10 @@ function quantRowsFunction(): Code {
   const c = new Code(Array.from({ length: 8 }, () => I32));
   const [src, srcStride, T, nSeg, dst, dstPairStride, scales, scaleStride] = [0, 1, 2, 3, 4, 5, 6, 7];
   const t = c.local(I32), seg = c.local(I32), ps = c.local(I32), pd = c.local(I32), psc = c.local(I32);
-  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128), magic = c.local(V128);
+  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128), magic = c.local(V128), absMask = c.local(V128);
   c.f32Const(GRAD_LIMIT).f32x4Splat().set(lim);
   emitMagic(c, magic);
+  emitAbsMask(c, absMask);
   c.i32(0).set(t);
   c.block().loop();
   c.get(t).get(T).i32GeS().brIf(1);
@@ -184,7 +199,7 @@ function quantRowsFunction(): Code {
   c.get(nSeg).set(seg);
   c.block().get(seg).i32Eqz().brIf(0).loop();
   c.v128Zero().set(mx);
-  for (let j = 0; j < GRAD_SEGMENT / 4; j++) c.get(mx).get(ps).v128Load(16 * j).f32x4Abs().f32x4Max().set(mx);
+  for (let j = 0; j < GRAD_SEGMENT / 4; j++) { c.get(ps).v128Load(16 * j); emitAbsMaxStep(c, mx, absMask); }
   emitLaneMax(c, mx);
   c.get(psc).get(mx).get(lim).f32x4Div().f32x4ExtractLane(0).f32Store();
   emitInverseScale(c, lim, mx, inv);
@@ -212,11 +227,13 @@ function requantTransposedFunction(): Code {
   const c = new Code(Array.from({ length: 8 }, () => I32));
   const [src, srcStride, h, cw, dst, dstBlockStride, scales, scaleStride] = [0, 1, 2, 3, 4, 5, 6, 7];
   const cb = c.local(I32), seg = c.local(I32), p = c.local(I32), q = c.local(I32), pd = c.local(I32), o8 = c.local(I32), j = c.local(I32);
-  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128), magic = c.local(V128);
+  const mx = c.local(V128), inv = c.local(V128), lim = c.local(V128), magic = c.local(V128), absMask = c.local(V128);
   const n = Array.from({ length: 4 }, () => c.local(V128));
   const ab = Array.from({ length: 4 }, () => c.local(V128));
+  const u = c.local(V128), v = c.local(V128);
   c.f32Const(GRAD_LIMIT).f32x4Splat().set(lim);
   emitMagic(c, magic);
+  emitAbsMask(c, absMask);
   c.i32(0).set(cb);
   c.block().loop(); // blocks of four columns
   c.get(cb).i32(2).i32Shl().get(cw).i32GeS().brIf(1);
@@ -227,7 +244,7 @@ function requantTransposedFunction(): Code {
   // Largest magnitude of each of the four columns over the 32 rows.
   c.v128Zero().set(mx).get(p).set(q).i32(GRAD_SEGMENT).set(j);
   c.loop();
-  c.get(mx).get(q).v128Load().f32x4Abs().f32x4Max().set(mx);
+  c.get(q).v128Load(); emitAbsMaxStep(c, mx, absMask);
   c.get(q).get(srcStride).i32Add().set(q);
   c.get(j).i32(1).i32Sub().tee(j).brIf(0);
   c.end();
@@ -245,11 +262,15 @@ function requantTransposedFunction(): Code {
     c.get(q).get(srcStride).i32Add().set(q);
     c.i16x8NarrowI32x4S().set(n[k]!);
   }
-  // Transpose to per-column runs of 8 rows.
-  c.get(n[0]!).get(n[1]!).i8x16Shuffle(lanes16([0, 4, 8, 12, 1, 5, 9, 13])).set(ab[0]!); // c0 r0-3, c1 r0-3
-  c.get(n[0]!).get(n[1]!).i8x16Shuffle(lanes16([2, 6, 10, 14, 3, 7, 11, 15])).set(ab[1]!); // c2 r0-3, c3 r0-3
-  c.get(n[2]!).get(n[3]!).i8x16Shuffle(lanes16([0, 4, 8, 12, 1, 5, 9, 13])).set(ab[2]!); // c0 r4-7, c1 r4-7
-  c.get(n[2]!).get(n[3]!).i8x16Shuffle(lanes16([2, 6, 10, 14, 3, 7, 11, 15])).set(ab[3]!); // c2 r4-7, c3 r4-7
+  // Transpose to per-column runs of 8 rows, by 16-bit interleaves (one x64 instruction each):
+  // [r0 c0–3 | r1 c0–3] and [r2 … | r3 …] → [r0c0 r2c0 r0c1 r2c1 …] and [r1c0 r3c0 …] → c0–c1 r0–3, c2–c3 r0–3.
+  const lo16 = lanes16([0, 8, 1, 9, 2, 10, 3, 11]), hi16 = lanes16([4, 12, 5, 13, 6, 14, 7, 15]);
+  for (const [a, b, even, odd] of [[n[0]!, n[1]!, ab[0]!, ab[1]!], [n[2]!, n[3]!, ab[2]!, ab[3]!]] as const) {
+    c.get(a).get(b).i8x16Shuffle(lo16).set(u);
+    c.get(a).get(b).i8x16Shuffle(hi16).set(v);
+    c.get(u).get(v).i8x16Shuffle(lo16).set(even); // c0 r0-3, c1 r0-3
+    c.get(u).get(v).i8x16Shuffle(hi16).set(odd); // c2 r0-3, c3 r0-3
+  }
   c.get(pd).get(ab[0]!).get(ab[2]!).i8x16Shuffle(lanes16([0, 1, 2, 3, 8, 9, 10, 11])).v128Store(0);
   c.get(pd).get(ab[0]!).get(ab[2]!).i8x16Shuffle(lanes16([4, 5, 6, 7, 12, 13, 14, 15])).v128Store(16);
   c.get(pd).get(ab[1]!).get(ab[3]!).i8x16Shuffle(lanes16([0, 1, 2, 3, 8, 9, 10, 11])).v128Store(32);
@@ -270,7 +291,8 @@ function blockAbsMaxFunction(): Code {
   const c = new Code(Array.from({ length: 7 }, () => I32));
   const [src, srcStride, rows, nBlocks, blockSteps, out, outStride] = [0, 1, 2, 3, 4, 5, 6];
   const r = c.local(I32), b = c.local(I32), p = c.local(I32), q = c.local(I32), k = c.local(I32);
-  const mx = c.local(V128);
+  const mx = c.local(V128), absMask = c.local(V128);
+  emitAbsMask(c, absMask);
   c.i32(0).set(r);
   c.block().loop();
   c.get(r).get(rows).i32GeS().brIf(1);
@@ -280,7 +302,7 @@ function blockAbsMaxFunction(): Code {
   c.block().get(b).i32Eqz().brIf(0).loop();
   c.v128Zero().set(mx).get(blockSteps).set(k);
   c.loop();
-  c.get(mx).get(p).v128Load().f32x4Abs().f32x4Max().set(mx);
+  c.get(p).v128Load(); emitAbsMaxStep(c, mx, absMask);
   c.inc(p, 16).get(k).i32(1).i32Sub().tee(k).brIf(0);
   c.end();
   emitLaneMax(c, mx);
