@@ -127,6 +127,9 @@ export class Code {
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Neg(): this { return this.simd(0xe1); }
   f32x4Gt(): this { return this.simd(0x44); }
+  /** Pseudo-minimum b < a ? b : a (one minps on x64; f32x4.min's NaN rules cost several instructions). */
+  f32x4Pmin(): this { return this.simd(0xea); }
+  f32x4Pmax(): this { return this.simd(0xeb); }
   /** v128.bitselect(a, b, mask): bits of a where mask is 1, of b where it is 0. */
   v128Bitselect(): this { return this.simd(0x52); }
   i32x4Shl(): this { return this.simd(0xab); }

@@ -26,22 +26,40 @@ const LN2_LO = -2.12194440e-4;
 const EXP_MAX = 88.3762626647949;
 const EXP_MIN = -87.3365478515625;
 
+/** The exp's constants, splat once into locals before a loop (V8 rebuilds a splat constant at each use). */
+interface ExpConstants {
+  max: number; min: number; log2e: number; ln2Hi: number; ln2Lo: number; poly: number[]; one: number; inf: number;
+  /** 1.5·2²³ (a float k plus this holds k in its low bits) and that float's bits less the exponent bias. */
+  magic: number; magicLessBias: number;
+}
+
+function declareExpConstants(c: Code): ExpConstants {
+  const f = (v: number): number => { const l = c.local(V128); c.f32Const(v).f32x4Splat().set(l); return l; };
+  const magicLessBias = c.local(V128);
+  c.i32(0x4b400000 - 127).i32x4Splat().set(magicLessBias);
+  return {
+    max: f(EXP_MAX), min: f(EXP_MIN), log2e: f(Math.LOG2E), ln2Hi: f(LN2_HI), ln2Lo: f(LN2_LO),
+    poly: EXP_POLY.map(f), one: f(1), inf: f(Infinity), magic: f(12582912), magicLessBias,
+  };
+}
+
 /**
  * Leaves e^x for the f32x4 in local x (Cephes expf): x clamped to [EXP_MIN, EXP_MAX], k =
  * round(x / ln 2), r = x − k·ln 2 in two parts, e^r = p(r)·r² + r + 1, times 2^k put into the
- * exponent bits; +∞ where x is above EXP_MAX. k, r and p are scratch locals.
+ * exponent bits; +∞ where x is above EXP_MAX. k, r and p are scratch locals. (pmin/pmax and the
+ * 1.5·2²³ conversion of the integral k equal min/max and trunc_sat on these values, in fewer
+ * instructions.)
  */
-function emitExp(c: Code, x: number, t: { k: number; r: number; p: number }): void {
-  const splat = (v: number): void => { c.f32Const(v).f32x4Splat(); };
-  c.get(x); splat(EXP_MAX); c.f32x4Min(); splat(EXP_MIN); c.f32x4Max().set(t.r);
-  c.get(t.r); splat(Math.LOG2E); c.f32x4Mul().f32x4Nearest().set(t.k);
-  c.get(t.r).get(t.k); splat(LN2_HI); c.f32x4Mul().f32x4Sub().get(t.k); splat(LN2_LO); c.f32x4Mul().f32x4Sub().set(t.r);
-  splat(EXP_POLY[0]!);
-  for (let j = 1; j < EXP_POLY.length; j++) { c.get(t.r).f32x4Mul(); splat(EXP_POLY[j]!); c.f32x4Add(); }
-  c.get(t.r).f32x4Mul().get(t.r).f32x4Mul().get(t.r).f32x4Add(); splat(1); c.f32x4Add().set(t.p);
-  splat(Infinity);
-  c.get(t.p).get(t.k).i32x4TruncSatF32x4S().i32(127).i32x4Splat().i32x4Add().i32(23).i32x4Shl().f32x4Mul();
-  c.get(x); splat(EXP_MAX); c.f32x4Gt().v128Bitselect();
+function emitExp(c: Code, x: number, t: { k: number; r: number; p: number }, K: ExpConstants): void {
+  c.get(x).get(K.max).f32x4Pmin().get(K.min).f32x4Pmax().set(t.r);
+  c.get(t.r).get(K.log2e).f32x4Mul().f32x4Nearest().set(t.k);
+  c.get(t.r).get(t.k).get(K.ln2Hi).f32x4Mul().f32x4Sub().get(t.k).get(K.ln2Lo).f32x4Mul().f32x4Sub().set(t.r);
+  c.get(K.poly[0]!);
+  for (let j = 1; j < EXP_POLY.length; j++) c.get(t.r).f32x4Mul().get(K.poly[j]!).f32x4Add();
+  c.get(t.r).f32x4Mul().get(t.r).f32x4Mul().get(t.r).f32x4Add().get(K.one).f32x4Add().set(t.p);
+  c.get(K.inf);
+  c.get(t.p).get(t.k).get(K.magic).f32x4Add().get(K.magicLessBias).i32x4Sub().i32(23).i32x4Shl().f32x4Mul();
+  c.get(x).get(K.max).f32x4Gt().v128Bitselect();
 }
 
 function swiGluFunction(): Code {
@@ -50,15 +68,16 @@ function swiGluFunction(): Code {
   const i = c.local(I32);
   const g = c.local(V128), x = c.local(V128), d = c.local(V128);
   const t = { k: c.local(V128), r: c.local(V128), p: c.local(V128) };
+  const K = declareExpConstants(c);
   c.i32(0).set(i);
   c.block().loop();
   c.get(i).get(n).i32GeS().brIf(1);
   c.get(gate).get(i).i32Add().v128Load().set(g);
   // d = 1 + e^−g; sig = 1/d; act = g/d · up
   c.get(g).f32x4Neg().set(x);
-  emitExp(c, x, t);
-  c.f32Const(1).f32x4Splat().f32x4Add().set(d);
-  c.get(sig).get(i).i32Add().f32Const(1).f32x4Splat().get(d).f32x4Div().v128Store();
+  emitExp(c, x, t, K);
+  c.get(K.one).f32x4Add().set(d);
+  c.get(sig).get(i).i32Add().get(K.one).get(d).f32x4Div().v128Store();
   c.get(act).get(i).i32Add().get(g).get(d).f32x4Div().get(up).get(i).i32Add().v128Load().f32x4Mul().v128Store();
   c.inc(i, 16).br(0).end().end();
   return c;
@@ -101,6 +120,7 @@ function softmaxCausalFunction(): Code {
   const m = c.local(ValType.F32), total = c.local(ValType.F32);
   const sc = c.local(V128), mx = c.local(V128), x = c.local(V128), sum = c.local(V128);
   const tmp = { k: c.local(V128), r: c.local(V128), p: c.local(V128) };
+  const K = declareExpConstants(c);
   const { range: loop, zero, tail, rowEnd, end } = causalRowLoops(c, { t, j, n4, T }, () => { c.get(row).get(j).i32(2).i32Shl().i32Add().set(at); });
   c.get(scale).f32x4Splat().set(sc);
   c.i32(0).set(t).get(p).set(row);
@@ -111,10 +131,10 @@ function softmaxCausalFunction(): Code {
   c.f32Const(-Infinity).f32x4Splat().set(mx);
   loop(zero, tail, 4, () => {
     c.get(at).get(at).v128Load().get(sc).f32x4Mul().tee(x).v128Store();
-    c.get(mx).get(x).f32x4Max().set(mx);
+    c.get(mx).get(x).f32x4Pmax().set(mx);
   });
-  c.get(mx).get(mx).get(mx).i32x4Shuffle([2, 3, 0, 1]).f32x4Max().set(mx);
-  c.get(mx).get(mx).get(mx).i32x4Shuffle([1, 0, 3, 2]).f32x4Max().set(mx);
+  c.get(mx).get(mx).get(mx).i32x4Shuffle([2, 3, 0, 1]).f32x4Pmax().set(mx);
+  c.get(mx).get(mx).get(mx).i32x4Shuffle([1, 0, 3, 2]).f32x4Pmax().set(mx);
   c.get(mx).f32x4ExtractLane(0).set(m);
   loop(tail, rowEnd, 1, () => {
     c.get(at).get(at).f32Load().get(scale).f32Mul().f32Store();
@@ -124,12 +144,12 @@ function softmaxCausalFunction(): Code {
   c.v128Zero().set(sum).get(m).f32x4Splat().set(mx).f32Const(0).set(total);
   loop(zero, tail, 4, () => {
     c.get(at).v128Load().get(mx).f32x4Sub().set(x);
-    c.get(at); emitExp(c, x, tmp); c.v128Store();
+    c.get(at); emitExp(c, x, tmp, K); c.v128Store();
     c.get(sum).get(at).v128Load().f32x4Add().set(sum);
   });
   loop(tail, rowEnd, 1, () => {
     c.get(at).f32Load().get(m).f32Sub().f32x4Splat().set(x);
-    c.get(at); emitExp(c, x, tmp); c.f32x4ExtractLane(0).f32Store();
+    c.get(at); emitExp(c, x, tmp, K); c.f32x4ExtractLane(0).f32Store();
     c.get(total).get(at).f32Load().f32Add().set(total);
   });
   c.get(total).get(sum).f32x4ExtractLane(0).f32Add().get(sum).f32x4ExtractLane(1).f32Add()
@@ -190,7 +210,8 @@ function swiGluBackwardFunction(): Code {
   const c = new Code([I32, I32, I32, I32, I32, I32, I32]);
   const [dact, gate, up, sig, dgate, dup, n] = [0, 1, 2, 3, 4, 5, 6];
   const i = c.local(I32);
-  const d = c.local(V128), g = c.local(V128), s = c.local(V128);
+  const d = c.local(V128), g = c.local(V128), s = c.local(V128), one = c.local(V128);
+  c.f32Const(1).f32x4Splat().set(one);
   c.i32(0).set(i);
   c.block().loop();
   c.get(i).get(n).i32GeS().brIf(1);
@@ -200,7 +221,7 @@ function swiGluBackwardFunction(): Code {
   c.get(dup).get(i).i32Add().get(d).get(g).f32x4Mul().get(s).f32x4Mul().v128Store();
   c.get(dgate).get(i).i32Add()
     .get(d).get(up).get(i).i32Add().v128Load().f32x4Mul().get(s).f32x4Mul();
-  c.f32Const(1).f32x4Splat().get(g).f32Const(1).f32x4Splat().get(s).f32x4Sub().f32x4Mul().f32x4Add();
+  c.get(one).get(g).get(one).get(s).f32x4Sub().f32x4Mul().f32x4Add();
   c.f32x4Mul().v128Store();
   c.inc(i, 16).br(0).end().end();
   return c;
