@@ -72,14 +72,15 @@ for (const threads of [1, 2]) {
 
       const dx = arena.zeros(T * cols);
       dx.fill(0.5);
-      // Quantised weights with rows in 32s go through integers (13-bit gradients and weights).
+      // Quantised weights with rows in 128s go through integers (12-bit gradients and weights per
+      // 128 rows; 11.5-bit per 256 where the rows come in 256s).
       const grad = engine.prepareGradient(y, T, m);
       const onIntegers = 'g16' in grad;
       assert.is(onIntegers, type !== GgmlType.F32 && rows % 128 === 0, `${ggmlTypeName(type)}: integer backward`);
       engine.backward(m, grad, dx);
       const refDx = new Float64Array(T * cols);
       for (let t = 0; t < T; t++) for (let i = 0; i < cols; i++) { let s = 0.5; for (let o = 0; o < rows; o++) s += y[t * rows + o]! * w[o * cols + i]!; refDx[t * cols + i] = s; }
-      assert.ok(maxRelErr(dx, refDx) < (onIntegers ? 3e-4 : 1e-5), `${ggmlTypeName(type)} backward: ${maxRelErr(dx, refDx)}`);
+      assert.ok(maxRelErr(dx, refDx) < (onIntegers ? 4e-4 : 1e-5), `${ggmlTypeName(type)} backward: ${maxRelErr(dx, refDx)}`);
       // The float path on the same operands stays exact.
       const dxFloat = arena.zeros(T * cols);
       dxFloat.fill(0.5);
@@ -90,7 +91,7 @@ for (const threads of [1, 2]) {
         const over = arena.f32(T * cols).fill(NaN);
         engine.backward(m, operand, over, undefined, true);
         const err = maxRelErr(over, refDx.map((v) => v - 0.5));
-        assert.ok(err < ('g16' in operand ? 3e-4 : 1e-5), `${ggmlTypeName(type)}: overwriting backward: ${err}`);
+        assert.ok(err < ('g16' in operand ? 4e-4 : 1e-5), `${ggmlTypeName(type)}: overwriting backward: ${err}`);
       }
     }
   }));

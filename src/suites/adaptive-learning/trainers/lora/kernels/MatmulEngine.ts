@@ -8,7 +8,7 @@
 // other work on the machine simply takes fewer of them.
 import { Worker } from 'node:worker_threads';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
-import { GRAD_SEGMENT } from './intGemmModule.js';
+import { GRAD_SEGMENT, GRAD_SEGMENT_LONG } from './intGemmModule.js';
 import { elementwiseModule, gemmModule, intModule } from './kernelModules.js';
 import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
 import { BLOCK_SCRATCH, Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, spinWhileEqual, type Kernels } from './matmulTasks.js';
@@ -40,8 +40,8 @@ export interface IntInput {
 
 export type ForwardInput = Transposed | IntInput;
 
-/** dy of a backward product as int16 in igemm's pair layout, one scale per row and GRAD_SEGMENT values. */
-export interface IntGradient { rows: number; cols: number; g16: number; pairStride: number; scales: number }
+/** dy of a backward product as int16 in igemm's pair layout, one scale per row and `segment` values. */
+export interface IntGradient { rows: number; cols: number; g16: number; pairStride: number; scales: number; segment: number }
 
 export type BackwardInput = Packed | IntGradient;
 
@@ -233,33 +233,42 @@ export class MatmulEngine {
 
   /**
    * The gradient operand of backward for W: dy (T × W.rows, in the shared memory) quantised to
-   * int16 per GRAD_SEGMENT values (IntGradient) where W is a quantised type whose rows come in
-   * whole segments, else packed floats. Gradients need no match with llama.cpp; 12 bits per
-   * value and per weight, scaled per segment, keep dx within 3e-4 of the float product (relative
-   * to its largest value).
+   * int16 per segment of W's rows (IntGradient: 256 where the rows come in 256s, else 128) where
+   * W is a quantised type whose rows come in whole segments, else packed floats. Gradients need
+   * no match with llama.cpp; 11.5–12 bits per value and per weight, scaled per segment, keep dx
+   * within 4e-4 of the float product (relative to its largest value).
    */
   prepareGradient(dy: Float32Array, T: number, w: QuantMatrix): BackwardInput {
-    if (!this.intBackward(w) || !(dy.buffer instanceof SharedArrayBuffer)) return this.pack(dy, T, w.rows);
-    const O = w.rows, nSeg = O / GRAD_SEGMENT;
+    const segment = this.gradSegment(w);
+    if (!segment || !(dy.buffer instanceof SharedArrayBuffer)) return this.pack(dy, T, w.rows);
+    const O = w.rows, nSeg = O / segment;
     const pairStride = O * 4;
     const g16 = this.arena.alloc(Math.ceil(T / 2) * pairStride);
     const scales = this.arena.alloc(T * nSeg * 4);
     const ctl = this.ctl;
     ctl[Ctl.APtr] = dy.byteOffset; ctl[Ctl.CPtr] = g16; ctl[Ctl.IntSx] = scales; ctl[Ctl.Cols] = O; ctl[Ctl.T] = T;
+    ctl[Ctl.GradSegment] = segment;
     this.dispatch(Op.PrepareGradient, Math.ceil(T / PREPARE_ROWS));
-    return { rows: T, cols: O, g16, pairStride, scales };
+    return { rows: T, cols: O, g16, pairStride, scales, segment };
   }
 
-  /** Whether backward through W runs on integers: a block-quantised W with rows in whole segments. */
-  private intBackward(w: QuantMatrix): boolean {
-    return w.blockValues >= 32 && w.rows % GRAD_SEGMENT === 0 && this.intBackwardSlab(w) >= GRAD_SEGMENT;
+  /**
+   * The segment of W's rows the integer backward uses (0: backward through W stays on floats): W
+   * block-quantised, rows in whole segments, and a slab of whole segments fits the scratch.
+   */
+  private gradSegment(w: QuantMatrix): number {
+    if (w.blockValues < 32) return 0;
+    for (const seg of [GRAD_SEGMENT_LONG, GRAD_SEGMENT]) {
+      if (w.rows % seg === 0 && this.intBackwardSlab(w, seg) >= seg) return seg;
+    }
+    return 0;
   }
 
   /** Rows of W per slab of an integer backward item (f32 tile, its int16 transpose and scales in scratch). */
-  private intBackwardSlab(w: QuantMatrix): number {
+  private intBackwardSlab(w: QuantMatrix, seg: number): number {
     const { chunkWidth } = this.backwardChunks(w, 4);
     const bytesPerRow = chunkWidth * 4;
-    return Math.min(w.rows, Math.floor(this.scratchFloats * 4 / bytesPerRow / GRAD_SEGMENT) * GRAD_SEGMENT);
+    return Math.min(w.rows, Math.floor(this.scratchFloats * 4 / bytesPerRow / seg) * seg);
   }
 
   /** Column chunks of backward: whole blocks, a few per thread. */
@@ -288,11 +297,13 @@ export class MatmulEngine {
       // alongside the first), then the product over those columns of dx. Bands bound the
       // transient Wᵀ (a large vocabulary's output matrix would otherwise need hundreds of MB);
       // it is released with the caller's arena mark.
-      const slab = this.intBackwardSlab(w);
+      const seg = dy.segment;
+      const slab = this.intBackwardSlab(w, seg);
       const chunksPerBand = Math.max(1, Math.floor(this.intTransposeBytes / (w.rows * chunkWidth * 2)));
       const bandCols = Math.min(w.cols, chunksPerBand * chunkWidth);
       const wT = this.arena.alloc(w.rows * bandCols * 2);
-      const wScales = this.arena.alloc((w.rows / GRAD_SEGMENT) * bandCols * 4);
+      const wScales = this.arena.alloc((w.rows / seg) * bandCols * 4);
+      this.ctl[Ctl.GradSegment] = seg;
       const tile = 64;
       for (let c0 = 0; c0 < w.cols; c0 += bandCols) {
         const width = Math.min(bandCols, w.cols - c0);

@@ -116,12 +116,17 @@ function igemmFunction(): Code {
 }
 
 /**
- * Gradient products (quantRows, requantTransposed): values per segment and the bound of their
- * integers: 128 · 4095² < 2³¹, so a segment's sum cannot overflow. Long segments keep the
- * kernel's per-segment float work small; 12 bits per value keep the product within ~1e-4.
+ * Gradient products (quantRows, requantTransposed): values per segment, and the bound of their
+ * integers for a segment of `seg` values: seg · limit² < 2³¹, so a segment's sum cannot overflow
+ * (128 → 4095, 12 bits; 256 → 2896, 11.5 bits). Long segments keep the kernel's per-segment
+ * float work small (256 runs ~8 % faster than 128); the bits keep the product within ~2e-4.
+ * GRAD_SEGMENT is the shorter one: a matrix's rows must come in whole segments.
  */
 export const GRAD_SEGMENT = 128;
-export const GRAD_LIMIT = 4095;
+export const GRAD_SEGMENT_LONG = 256;
+export function gradLimit(seg: number): number {
+  return Math.floor(Math.sqrt((2 ** 31 - 1) / seg));
+}
 
 /** i8x16 shuffle lanes for 16-bit lanes l (0–7 first vector, 8–15 second). */
 const lanes16 = (l: number[]): number[] => l.flatMap((x) => [2 * x, 2 * x + 1]);
@@ -177,12 +182,13 @@ function emitLaneMax(c: Code, v: number): void {
 }
 
 /**
- * quantRows(src, srcStride, T, nSeg, dst, dstPairStride, scales, scaleStride): T rows of
+ * quantRows(src, srcStride, T, nSeg, dst, dstPairStride, scales, scaleStride) (and quantRows256): T rows of
  * GRAD_SEGMENT·nSeg floats (row t at src + t·srcStride) into int16 in the pair layout igemm reads as x
  * (pair p at dst + p·dstPairStride), each segment scaled to ±GRAD_LIMIT by its largest
  * magnitude; scale (max/GRAD_LIMIT) of row t, segment s at scales + t·scaleStride + 4s.
  */
-function quantRowsFunction(): Code {
+function quantRowsFunction(GRAD_SEGMENT: number): Code {
+  const GRAD_LIMIT = gradLimit(GRAD_SEGMENT);
   const c = new Code(Array.from({ length: 8 }, () => I32));
   const [src, srcStride, T, nSeg, dst, dstPairStride, scales, scaleStride] = [0, 1, 2, 3, 4, 5, 6, 7];
   const t = c.local(I32), seg = c.local(I32), ps = c.local(I32), pd = c.local(I32), psc = c.local(I32);
@@ -217,13 +223,15 @@ function quantRowsFunction(): Code {
 }
 
 /**
- * requantTransposed(src, srcStride, h, cw, dst, dstBlockStride, scales, scaleStride): an f32
+ * requantTransposed(src, srcStride, h, cw, dst, dstBlockStride, scales, scaleStride) (and
+ * requantTransposed256): an f32
  * tile (h rows of cw values, row o at src + o·srcStride; h a multiple of GRAD_SEGMENT, cw of 4) transposed
  * into an igemm weight tile of cw rows × h values (rows in blocks of four, block b at
  * dst + b·dstBlockStride), each column's segment of GRAD_SEGMENT rows scaled to ±GRAD_LIMIT by its largest
  * magnitude; scale of column i, segment s at scales + s·scaleStride + 4i.
  */
-function requantTransposedFunction(): Code {
+function requantTransposedFunction(GRAD_SEGMENT: number): Code {
+  const GRAD_LIMIT = gradLimit(GRAD_SEGMENT);
   const c = new Code(Array.from({ length: 8 }, () => I32));
   const [src, srcStride, h, cw, dst, dstBlockStride, scales, scaleStride] = [0, 1, 2, 3, 4, 5, 6, 7];
   const cb = c.local(I32), seg = c.local(I32), p = c.local(I32), q = c.local(I32), pd = c.local(I32), o8 = c.local(I32), j = c.local(I32);
@@ -507,8 +515,10 @@ export type IgemmFn = (w: number, wBlockStride: number, x: number, xStride: numb
 export function intGemmModuleBytes(memory: MemoryImport): Uint8Array<ArrayBuffer> {
   return buildModule([
     { name: 'igemm', code: igemmFunction() },
-    { name: 'quantRows', code: quantRowsFunction() },
-    { name: 'requantTransposed', code: requantTransposedFunction() },
+    { name: 'quantRows', code: quantRowsFunction(GRAD_SEGMENT) },
+    { name: 'requantTransposed', code: requantTransposedFunction(GRAD_SEGMENT) },
+    { name: 'quantRows256', code: quantRowsFunction(GRAD_SEGMENT_LONG) },
+    { name: 'requantTransposed256', code: requantTransposedFunction(GRAD_SEGMENT_LONG) },
     { name: 'blockAbsMax', code: blockAbsMaxFunction() },
     { name: 'quantizeBlocks', code: quantizeBlocksFunction() },
     { name: 'unpackQ4K', code: unpackQ4KFunction() },
@@ -524,6 +534,8 @@ export interface IntKernels {
   igemm: IgemmFn;
   quantRows: I32Fn8;
   requantTransposed: I32Fn8;
+  quantRows256: I32Fn8;
+  requantTransposed256: I32Fn8;
   blockAbsMax: (src: number, srcStride: number, rows: number, nBlocks: number, blockSteps: number, out: number, outStride: number) => void;
   quantizeBlocks: (src: number, srcStride: number, rows: number, nBlocks: number, blockSteps: number, mul: number, mulStride: number,
     dst: number, pairStride: number, mins: number, minsPairStride: number) => void;
@@ -537,6 +549,7 @@ export function intKernels(module: WebAssembly.Module, memory: WebAssembly.Memor
   const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
   return {
     igemm: e.igemm as IgemmFn, quantRows: e.quantRows as I32Fn8, requantTransposed: e.requantTransposed as I32Fn8,
+    quantRows256: e.quantRows256 as I32Fn8, requantTransposed256: e.requantTransposed256 as I32Fn8,
     blockAbsMax: e.blockAbsMax as IntKernels['blockAbsMax'], quantizeBlocks: e.quantizeBlocks as IntKernels['quantizeBlocks'],
     unpackQ4K: e.unpackQ4K as IntKernels['unpackQ4K'], dequantQ4K: e.dequantQ4K as IntKernels['dequantQ4K'],
     unpackQ4_0: e.unpackQ4_0 as IntKernels['unpackQ4_0'], dequantQ4_0: e.dequantQ4_0 as IntKernels['dequantQ4_0'],

@@ -52,8 +52,9 @@ export const enum Ctl {
   // Cross-entropy (logits at APtr, dlogits at CPtr, Cols = vocabulary, T rows): targets (int32),
   // weights (f32, 0: all count), each row's loss (f64), the gradient's scale (f32).
   CeTargets = 57, CeWeights = 58, CeRowLoss = 59, CeScale = 60,
-  // Backward products: 1 when the product overwrites dx instead of adding to it.
-  Overwrite = 61,
+  // Backward products: 1 when the product overwrites dx instead of adding to it; the integer
+  // path's segment of rows (GRAD_SEGMENT or GRAD_SEGMENT_LONG).
+  Overwrite = 61, GradSegment = 62,
   Size = 64,
 }
 
@@ -236,9 +237,9 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     return;
   }
   if (op === Op.PrepareGradient) {
-    // Rows [t0, t0+16) of dy (T × cols) quantised per GRAD_SEGMENT (see MatmulEngine.prepareGradient).
-    const t0 = item * PREPARE_ROWS, k = Math.min(PREPARE_ROWS, T - t0), nSeg = cols / GRAD_SEGMENT;
-    kernels.quantRows(aPtr + t0 * cols * 4, cols * 4, k, nSeg, cPtr + (t0 / 2) * cols * 4, cols * 4, u(Ctl.IntSx) + t0 * nSeg * 4, nSeg * 4);
+    // Rows [t0, t0+16) of dy (T × cols) quantised per segment (see MatmulEngine.prepareGradient).
+    const seg = u(Ctl.GradSegment), t0 = item * PREPARE_ROWS, k = Math.min(PREPARE_ROWS, T - t0), nSeg = cols / seg;
+    (seg === GRAD_SEGMENT ? kernels.quantRows : kernels.quantRows256)(aPtr + t0 * cols * 4, cols * 4, k, nSeg, cPtr + (t0 / 2) * cols * 4, cols * 4, u(Ctl.IntSx) + t0 * nSeg * 4, nSeg * 4);
     return;
   }
   if (op === Op.PrepareInput) {
@@ -312,11 +313,11 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     // dx[t][i] += Σ_o dy[t][o]·W[o][i] on integers: Wᵀ from TransposeWeightsInt (WPtr, scales at
     // IntMins), dy from prepareGradient (APtr, scales at IntSx). Item: Tile columns of dx.
     const tile = u(Ctl.Tile), i0 = item * tile, n = Math.min(tile, cols - i0);
-    const nSeg = rows / GRAD_SEGMENT, gStride = nSeg * 4;
+    const seg = u(Ctl.GradSegment), nSeg = rows / seg, gStride = nSeg * 4;
     for (let t0 = 0; t0 < T; t0 += INT_TOKEN_CHUNK) {
       const tc = Math.min(INT_TOKEN_CHUNK, T - t0);
       igemm(wPtr + (i0 / 4) * rows * 8, rows * 8, aPtr + (t0 / 2) * aStride, aStride, u(Ctl.IntMins) + i0 * 4, cols * 4,
-        u(Ctl.IntSx) + t0 * gStride, gStride, cPtr + t0 * ldc + i0 * 4, ldc, n, tc, nSeg, GRAD_SEGMENT / 8, ctl[Ctl.Overwrite] ? 0 : 1);
+        u(Ctl.IntSx) + t0 * gStride, gStride, cPtr + t0 * ldc + i0 * 4, ldc, n, tc, nSeg, seg / 8, ctl[Ctl.Overwrite] ? 0 : 1);
     }
     return;
   }
@@ -367,8 +368,9 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     } else {
       for (let j = 0; j < k; j++) dequantizeBlocks(type, u8, wPtr + (o0 + j) * rowBytes + srcSkip, w, f32, scratch / 4 + j * w, 1);
     }
-    requantTransposed(scratch, w * 4, k, w, cPtr + (c0 / 4) * rows * 8 + o0 * 8, rows * 8,
-      u(Ctl.IntSx) + (o0 / GRAD_SEGMENT) * cols * 4 + c0 * 4, cols * 4);
+    const seg = u(Ctl.GradSegment);
+    (seg === GRAD_SEGMENT ? requantTransposed : kernels.requantTransposed256)(scratch, w * 4, k, w, cPtr + (c0 / 4) * rows * 8 + o0 * 8, rows * 8,
+      u(Ctl.IntSx) + (o0 / seg) * cols * 4 + c0 * 4, cols * 4);
     return;
   }
   const h = Math.max(1, Math.min(rows, Math.floor(TILE_FLOATS / w)));
