@@ -12,6 +12,7 @@ import { MatmulEngine, type IntInput } from '../../src/suites/adaptive-learning/
 import { intModule } from '../../src/suites/adaptive-learning/trainers/lora/kernels/kernelModules.js';
 import { q40BlockScales, q4kDequantScales, q4kRowForTile, quantizeActivationRow, unpackWeightRow } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intOperands.js';
 import { intKernels } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intGemmModule.js';
+import { tiledItems, tileRange } from '../../src/suites/adaptive-learning/trainers/lora/kernels/matmulTasks.js';
 import { describeMatrix, type QuantMatrix } from '../../src/suites/adaptive-learning/trainers/lora/kernels/QuantMatrix.js';
 import { SharedArena } from '../../src/suites/adaptive-learning/trainers/lora/kernels/SharedArena.js';
 import { packInto, packTransposedInto, transposeInto, transposeRounded, type Transposed } from '../../src/suites/adaptive-learning/trainers/lora/kernels/packing.js';
@@ -280,6 +281,21 @@ test('RMSNorm on the threads (WebAssembly, rows split) equals the serial functio
     assert.equal(Array.from(dx), Array.from(refDx), `backward ${T}×${n}`);
   }
 }));
+
+test('tiled items: whole tiles, then small ones at the end on several threads; every unit exactly once', () => {
+  for (const [total, tile, small, threads] of [[128, 32, 8, 2], [735, 32, 8, 2], [512, 64, 16, 4], [20, 32, 8, 2], [96, 32, 8, 1]] as const) {
+    const t = tiledItems(total, tile, small, threads);
+    const seen = new Uint8Array(total);
+    for (let i = 0; i < t.items; i++) {
+      const [start, n] = tileRange(t, tile, i, total);
+      assert.ok(n > 0 && n <= (i < t.tailFrom ? tile : small), `${total}/${tile}: item ${i} has ${n} units`);
+      for (let u = start; u < start + n; u++) seen[u]!++;
+    }
+    assert.ok(seen.every((v) => v === 1), `${total}/${tile}/${threads}: every unit once`);
+    if (threads === 1) assert.is(t.items, Math.ceil(total / tile));
+    else assert.is(t.items - t.tailFrom, Math.ceil(Math.min(total, small * 2 * threads) / small));
+  }
+});
 
 test('input preparation on the threads equals the single-thread path, and leaves x as it was', () => withEngine(8 << 20, 2, 128, (engine, arena) => {
   const T = 70, cols = 256;

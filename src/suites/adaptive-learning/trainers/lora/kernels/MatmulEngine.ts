@@ -11,7 +11,7 @@ import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js'
 import { GRAD_SEGMENT, GRAD_SEGMENT_LONG } from './intGemmModule.js';
 import { elementwiseModule, gemmModule, intModule } from './kernelModules.js';
 import { intLayoutOf, quantizeActivationRow, weightHasMins, type IntLayout } from './intOperands.js';
-import { BLOCK_SCRATCH, Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, spinWhileEqual, type Kernels } from './matmulTasks.js';
+import { BLOCK_SCRATCH, Ctl, MemoryViews, NO_ROUNDING, Op, PREPARE_ROWS, SWIGLU_CHUNK, TILE_FLOATS, instantiateKernels, runItem, spinWhileEqual, tiledItems, type Kernels } from './matmulTasks.js';
 import { pack, transposeRounded, type Packed, type Transposed } from './packing.js';
 import { sumRowLosses } from '../crossEntropy.js';
 import type { QuantMatrix } from './QuantMatrix.js';
@@ -215,11 +215,18 @@ export class MatmulEngine {
       const ctl = this.ctl;
       ctl[Ctl.IntSx] = x.sx; ctl[Ctl.IntMins] = x.mins;
       const tile = this.intForwardTile(w.cols, x.lay, weightHasMins(w.type));
-      this.run(Op.ForwardInt, w, { ptr: x.x16, rows: x.rows, cols: x.cols, blockStride: 0 }, out, w.rows * 4, Math.ceil(w.rows / tile), { tile }, meanwhile);
+      this.run(Op.ForwardInt, w, { ptr: x.x16, rows: x.rows, cols: x.cols, blockStride: 0 }, out, w.rows * 4, this.tiled(w.rows, tile, 8), { tile }, meanwhile);
       return;
     }
     const tile = forwardTile(w.cols);
     this.run(Op.Forward, w, { ptr: x.ptr, rows: x.rows, cols: x.cols, blockStride: 0 }, out, w.rows * 4, Math.ceil(w.rows / tile), { tile }, meanwhile);
+  }
+
+  /** Lays out a tiled task's items (tiledItems) in the control block; returns their count. */
+  private tiled(total: number, tile: number, small: number): number {
+    const t = tiledItems(total, tile, small, this.threads);
+    this.ctl[Ctl.TailFrom] = t.tailFrom; this.ctl[Ctl.TailStart] = t.tailStart; this.ctl[Ctl.TailTile] = t.tailTile;
+    return t.items;
   }
 
   /** Rows of W per integer forward item: int16 rows, their scales and mins within one scratch. */
@@ -314,7 +321,7 @@ export class MatmulEngine {
           bandChunks * Math.ceil(w.rows / slab), { chunkWidth, chunks: bandChunks, rowSplit: slab }, c0 === 0 ? meanwhile : undefined);
         this.ctl[Ctl.IntSx] = dy.scales; this.ctl[Ctl.IntMins] = wScales;
         this.run(Op.BackwardInt, { ...band, ptr: wT }, { ptr: dy.g16, rows: dy.rows, cols: dy.cols, blockStride: dy.pairStride }, dx.subarray(c0), w.cols * 4,
-          Math.ceil(width / tile), { tile });
+          this.tiled(width, tile, 16), { tile });
       }
       return;
     }

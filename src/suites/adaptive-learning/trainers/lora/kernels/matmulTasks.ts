@@ -55,7 +55,10 @@ export const enum Ctl {
   // Backward products: 1 when the product overwrites dx instead of adding to it; the integer
   // path's segment of rows (GRAD_SEGMENT or GRAD_SEGMENT_LONG).
   Overwrite = 61, GradSegment = 62,
-  Size = 64,
+  // Tiled integer products (ForwardInt rows, BackwardInt columns): items from TailFrom on cover
+  // the last units, from TailStart, in tiles of TailTile (see tiledItems).
+  TailFrom = 63, TailStart = 64, TailTile = 65,
+  Size = 68,
 }
 
 export const enum Op {
@@ -155,6 +158,33 @@ function addBiasTile(f32: Float32Array, biasPtr: number, cPtr: number, ldc: numb
   for (let t = 0, o = cPtr / 4 + o0; t < T; t++, o += ldc / 4) {
     for (let j = 0; j < n; j++) f32[o + j] += f32[b + j]!;
   }
+}
+
+/**
+ * Items over `total` units (rows or columns) in tiles of `tile`, except the last few, which go
+ * in tiles of `small` (two per thread): the items are taken in order, so the threads finish
+ * within a small tile of each other instead of a whole one.
+ */
+export function tiledItems(total: number, tile: number, small: number, threads: number): { items: number; tailFrom: number; tailStart: number; tailTile: number } {
+  const tailUnits = threads > 1 && small < tile ? Math.min(total, small * 2 * threads) : 0;
+  const tailStart = total - tailUnits;
+  const tailFrom = Math.ceil(tailStart / tile);
+  return { items: tailFrom + Math.ceil(tailUnits / small), tailFrom, tailStart, tailTile: small };
+}
+
+/** [first unit, units] of item `item` of `total` units laid out by tiledItems with tiles of `tile`. */
+export function tileRange(l: { tailFrom: number; tailStart: number; tailTile: number }, tile: number, item: number, total: number): [number, number] {
+  if (item < l.tailFrom) {
+    const start = item * tile;
+    return [start, Math.min(tile, l.tailStart - start)];
+  }
+  const start = l.tailStart + (item - l.tailFrom) * l.tailTile;
+  return [start, Math.min(l.tailTile, total - start)];
+}
+
+/** tileRange for the task in the control block. */
+function tileOfItem(ctl: Int32Array, item: number, total: number): [number, number] {
+  return tileRange({ tailFrom: ctl[Ctl.TailFrom]!, tailStart: ctl[Ctl.TailStart]!, tailTile: ctl[Ctl.TailTile]! }, ctl[Ctl.Tile]!, item, total);
 }
 
 /** Runs work item `item` of the task described in `ctl` on thread `tid`. */
@@ -275,9 +305,7 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
   if (op === Op.ForwardInt) {
     // Tile of W's rows [o0, o0+n) as integers and scales in scratch, times every token in chunks.
     const lay = intLayoutOf(type)!;
-    const tile = u(Ctl.Tile);
-    const o0 = item * tile;
-    const n = Math.min(tile, rows - o0);
+    const [o0, n] = tileOfItem(ctl, item, rows);
     const nPad = (n + 3) & ~3;
     const nSeg = cols / lay.seg, kMin = weightHasMins(type) ? cols / lay.minSub : 0;
     const w16 = scratch, sw = w16 + nPad * cols * 2, m16 = sw + nSeg * nPad * 4, swMin = m16 + nPad * kMin * 2;
@@ -312,7 +340,7 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
   if (op === Op.BackwardInt) {
     // dx[t][i] += Σ_o dy[t][o]·W[o][i] on integers: Wᵀ from TransposeWeightsInt (WPtr, scales at
     // IntMins), dy from prepareGradient (APtr, scales at IntSx). Item: Tile columns of dx.
-    const tile = u(Ctl.Tile), i0 = item * tile, n = Math.min(tile, cols - i0);
+    const [i0, n] = tileOfItem(ctl, item, cols);
     const seg = u(Ctl.GradSegment), nSeg = rows / seg, gStride = nSeg * 4;
     for (let t0 = 0; t0 < T; t0 += INT_TOKEN_CHUNK) {
       const tc = Math.min(INT_TOKEN_CHUNK, T - t0);
