@@ -31,9 +31,9 @@ interface ProjCache {
 
 interface LayerCache {
   x: Float32Array; inv1: Float32Array; n1: Float32Array;
-  q: Float32Array; k: Float32Array; v: Float32Array; attn: Float32Array;
+  q: Float32Array; k: Float32Array; v: Float32Array;
   x2: Float32Array; inv2: Float32Array; n2: Float32Array;
-  gate: Float32Array; up: Float32Array; act: Float32Array;
+  gate: Float32Array; up: Float32Array;
   /** sigmoid(gate), kept for the backward pass (it needs silu and its derivative). */
   sig: Float32Array;
   proj: Partial<Record<Projection, ProjCache>>;
@@ -145,6 +145,23 @@ export class LoraTransformer {
     this.loraProducts.up(pair, h, T, this.lora!.scale, y);
     c.proj[p] = { ud, mask, h };
     return y;
+  }
+
+  /**
+   * out = skip + project(p, u) for u = input(): a projection that feeds a residual add (the
+   * attention's output projection, the feed-forward's down projection). Without a LoRA pair, u,
+   * its quantised copy and the product are dead after the add — backward needs none of them — so
+   * their memory is handed back at once (out must be allocated before the call); with a pair,
+   * what its gradients need stays.
+   */
+  private residual(l: number, p: Projection, input: () => Float32Array, T: number, c: LayerCache, dropout: DropoutSpec | undefined, skip: Float32Array, out: Float32Array): void {
+    const arena = this.engine.arena;
+    const mark = arena.mark();
+    this.engine.add(out, skip, this.project(l, p, input(), T, c, dropout));
+    if (!this.lora?.get(l, p)) {
+      this.packs.clear();
+      arena.release(mark);
+    }
   }
 
   /** RoPE tables per stacked row: row start+i of a sequence turns by position i. */
@@ -259,11 +276,12 @@ export class LoraTransformer {
       }
       this.engine.rope(c.q, H, c.k, Hkv, T, D, hp.nRot, rope, 1, hp.ropeKind);
       for (const s of sequences) s.probs.push(this.f32(H * s.len * s.len));
-      c.attn = this.f32(T * Eq);
-      this.attention(false, sequences, l, c, c.attn);
-      const ao = this.project(l, 'attn_output', c.attn, T, c, dropout);
       c.x2 = this.f32(T * E);
-      this.engine.add(c.x2, x, ao);
+      this.residual(l, 'attn_output', () => {
+        const attn = this.f32(T * Eq);
+        this.attention(false, sequences, l, c, attn);
+        return attn;
+      }, T, c, dropout, x, c.x2);
       c.n2 = this.f32(T * E);
       c.inv2 = this.rmsNorm(c.n2, c.x2, L.ffnNorm, T);
       if (spec.fusedGateUp) {
@@ -274,12 +292,13 @@ export class LoraTransformer {
         c.gate = this.project(l, 'ffn_gate', c.n2, T, c, dropout);
         c.up = this.project(l, 'ffn_up', c.n2, T, c, dropout);
       }
-      c.act = this.f32(T * F);
       c.sig = this.f32(T * F);
-      this.engine.swiGlu(c.gate, c.up, c.sig, c.act);
-      const down = this.project(l, 'ffn_down', c.act, T, c, dropout);
       const next = this.f32(T * E);
-      this.engine.add(next, c.x2, down);
+      this.residual(l, 'ffn_down', () => {
+        const act = this.f32(T * F);
+        this.engine.swiGlu(c.gate, c.up, c.sig, act);
+        return act;
+      }, T, c, dropout, c.x2, next);
       caches.push(c);
       x = next;
     }
