@@ -413,7 +413,10 @@ export class MatmulEngine {
       if (!(id >= 0 && id < V)) throw new RangeError(`target token ${id} outside the vocabulary`);
       targetView[t] = id;
     }
-    if (weights) new Float32Array(buf, wt, T).set(Array.from({ length: T }, (_, t) => weights[t]!));
+    if (weights) {
+      const weightView = new Float32Array(buf, wt, T);
+      for (let t = 0; t < T; t++) weightView[t] = weights[t]!;
+    }
     const ctl = this.ctl;
     ctl[Ctl.APtr] = logits.byteOffset; ctl[Ctl.CPtr] = dlogits.byteOffset; ctl[Ctl.Cols] = V; ctl[Ctl.T] = T;
     ctl[Ctl.CeTargets] = tg; ctl[Ctl.CeWeights] = wt; ctl[Ctl.CeRowLoss] = rowLoss;

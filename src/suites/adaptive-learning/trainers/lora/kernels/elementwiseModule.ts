@@ -15,6 +15,7 @@
  * is; V8's Math.exp costs ~12 ns a value, which made the gate a tenth of a training step.
  */
 import { Code, ValType, buildModule, type MemoryImport } from '../../../../../util/wasm/assembler.js';
+import { ROUNDING_MAGIC, ROUNDING_MAGIC_BITS } from './floatRounding.js';
 
 const { I32, V128, F32, F64 } = { I32: ValType.I32, V128: ValType.V128, F32: ValType.F32, F64: ValType.F64 };
 
@@ -29,17 +30,17 @@ const EXP_MIN = -87.3365478515625;
 /** The exp's constants, splat once into locals before a loop (V8 rebuilds a splat constant at each use). */
 interface ExpConstants {
   max: number; min: number; log2e: number; ln2Hi: number; ln2Lo: number; poly: number[]; one: number; inf: number;
-  /** 1.5·2²³ (a float k plus this holds k in its low bits) and that float's bits less the exponent bias. */
+  /** ROUNDING_MAGIC (floatRounding.ts: k + it holds k in its low bits) and its bits less the exponent bias. */
   magic: number; magicLessBias: number;
 }
 
 function declareExpConstants(c: Code): ExpConstants {
   const f = (v: number): number => { const l = c.local(V128); c.f32Const(v).f32x4Splat().set(l); return l; };
   const magicLessBias = c.local(V128);
-  c.i32(0x4b400000 - 127).i32x4Splat().set(magicLessBias);
+  c.i32(ROUNDING_MAGIC_BITS - 127).i32x4Splat().set(magicLessBias);
   return {
     max: f(EXP_MAX), min: f(EXP_MIN), log2e: f(Math.LOG2E), ln2Hi: f(LN2_HI), ln2Lo: f(LN2_LO),
-    poly: EXP_POLY.map(f), one: f(1), inf: f(Infinity), magic: f(12582912), magicLessBias,
+    poly: EXP_POLY.map(f), one: f(1), inf: f(Infinity), magic: f(ROUNDING_MAGIC), magicLessBias,
   };
 }
 

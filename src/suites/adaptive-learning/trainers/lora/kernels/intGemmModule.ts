@@ -24,6 +24,7 @@
  * Every product and segment sum must fit an int32 (the callers bound their integers so).
  */
 import { Code, ValType, buildModule, type MemoryImport } from '../../../../../util/wasm/assembler.js';
+import { ROUNDING_MAGIC } from './floatRounding.js';
 
 const { I32, V128 } = { I32: ValType.I32, V128: ValType.V128 };
 
@@ -131,13 +132,7 @@ export function gradLimit(seg: number): number {
 /** i8x16 shuffle lanes for 16-bit lanes l (0–7 first vector, 8–15 second). */
 const lanes16 = (l: number[]): number[] => l.flatMap((x) => [2 * x, 2 * x + 1]);
 
-/**
- * 1.5 · 2²³: adding it to a float of magnitude below 2²² rounds it to an integer (half to even, the
- * default rounding) held in the low mantissa bits; subtracting its bits as an int32 leaves that
- * integer. Two instructions where nearest + trunc_sat take about nine on x64; the callers keep
- * their values finite and small (scales clamped to ±CLAMP_SCALE).
- */
-const ROUNDING_MAGIC = 12582912;
+/** Scales are clamped to ±this so an all-zero block's 0 · scale stays 0 (floatRounding needs finite values). */
 const CLAMP_SCALE = 3e38;
 
 /** Sets local `magic` to ROUNDING_MAGIC in every lane (emitRoundToInts' constant). */
@@ -145,7 +140,10 @@ function emitMagic(c: Code, magic: number): void {
   c.f32Const(ROUNDING_MAGIC).f32x4Splat().set(magic);
 }
 
-/** Replaces the f32x4 on the stack with round-half-even of it as i32x4 (|values| < 2²²). */
+/**
+ * Replaces the f32x4 on the stack with round-half-even of it as i32x4 (|values| < 2²²; see
+ * floatRounding.ts: the magic local's lanes, read as int32, are ROUNDING_MAGIC_BITS).
+ */
 function emitRoundToInts(c: Code, magic: number): void {
   c.get(magic).f32x4Add().get(magic).i32x4Sub();
 }
