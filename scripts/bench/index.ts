@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, type as osType } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadAtStart = loadavg()[0]!;
   process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD ??= 'true';
+  // Suite processes run the dist/ bundle, as `npm start` does: bring it up to date with the sources first.
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), '--if-stale'], { stdio: 'inherit' });
   const selected = CASES.filter((c) => !only || only.split(',').some((o) => c.id.includes(o)));
   const interrupt = () => {
     process.stderr.write('interrupted: stopping bench servers\n');

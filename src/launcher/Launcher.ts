@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { errorBusDbFile, startErrorBus } from '../errorbus/ErrorBus.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
+import { REPO_ROOT } from '../runtime/sourceLayout.js';
 import { waitForHealth } from './healthProbe.js';
 import { registerWithTwin } from './registerWithTwin.js';
 import { type LauncherState, type SuiteStatus, writeState } from './stateFile.js';
@@ -14,7 +15,6 @@ import { describeTaken, takenPorts } from './portCheck.js';
 import { awaitHealthEnv } from './dependencyGate.js';
 import type { ServiceSpec, StartupConfig } from './types.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WILDCARDS = new Set(['0.0.0.0', '*', '::', '']);
 
 export interface LauncherOptions {

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 
 export type Logger = pino.Logger;
 
-const require = createRequire(import.meta.url);
+const requireHere = createRequire(import.meta.url);
 
 /**
  * LOG_FORMAT=json or pretty; otherwise human-readable lines when stderr is a terminal (a person
@@ -20,7 +20,7 @@ let prettyStream: pino.DestinationStream | undefined;
 /** One synchronous pino-pretty stream on stderr per process, loaded only when used. */
 function prettyDestination(): pino.DestinationStream {
   if (!prettyStream) {
-    const pretty = require('pino-pretty') as (opts: Record<string, unknown>) => pino.DestinationStream;
+    const pretty = requireHere('pino-pretty') as (opts: Record<string, unknown>) => pino.DestinationStream;
     prettyStream = pretty({
       destination: 2, sync: true, colorize: !!process.stderr.isTTY && !process.env.NO_COLOR,
       translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true,

@@ -14,9 +14,9 @@ export interface SuiteDescriptor {
   readonly load: () => Promise<SuiteFactory>;
 }
 
-// Module paths are built at run time so a suite that is not written yet does not break the others.
-async function loadFactory(modulePath: string): Promise<SuiteFactory> {
-  const mod = (await import(modulePath)) as { createSuite?: SuiteFactory };
+// Literal import() paths: the build (scripts/build.mjs) bundles each suite as its own lazily loaded chunk.
+async function loadFactory(modulePath: string, loading: Promise<unknown>): Promise<SuiteFactory> {
+  const mod = (await loading) as { createSuite?: SuiteFactory };
   if (typeof mod.createSuite !== 'function') throw new Error(`${modulePath} does not export createSuite()`);
   return mod.createSuite;
 }
@@ -24,15 +24,15 @@ async function loadFactory(modulePath: string): Promise<SuiteFactory> {
 export const SUITES: Record<string, SuiteDescriptor> = {
   MemoryHub: {
     name: 'MemoryHub', slug: 'memory-hub', port: 7010, healthPort: 7110, metricsPort: 9010, machine: 'PC2',
-    load: () => loadFactory(new URL('./memory-hub/MemoryHubSuite.ts', import.meta.url).href),
+    load: () => loadFactory('./memory-hub/MemoryHubSuite', import('./memory-hub/MemoryHubSuite.js')),
   },
   ModelManagerSuite: {
     name: 'ModelManagerSuite', slug: 'model-manager', port: 7011, healthPort: 7111, metricsPort: 9011, machine: 'MainPC',
-    load: () => loadFactory(new URL('./model-manager/ModelManagerSuite.ts', import.meta.url).href),
+    load: () => loadFactory('./model-manager/ModelManagerSuite', import('./model-manager/ModelManagerSuite.js')),
   },
   AdaptiveLearningSuite: {
     name: 'AdaptiveLearningSuite', slug: 'adaptive-learning', port: 7012, healthPort: 7112, metricsPort: 9012, machine: 'MainPC',
-    load: () => loadFactory(new URL('./adaptive-learning/AdaptiveLearningSuite.ts', import.meta.url).href),
+    load: () => loadFactory('./adaptive-learning/AdaptiveLearningSuite', import('./adaptive-learning/AdaptiveLearningSuite.js')),
   },
 };
 

@@ -149,6 +149,7 @@ export async function startup(ctx: BenchContext): Promise<void> {
     ctx.add({
       name, metric: 'time until all 3 answer health', value: seconds, unit: 's', baseline_name: 'one ExampleSuite serve process', baseline_value: base.seconds,
       target: '<= 2 s', met: seconds <= 2,
+      note: 'the suites run the dist/ bundle (as npm start does); the baseline\'s example suite is TypeScript, so its process runs the sources through tsx',
     });
     const state = readState(dataDir);
     await new Promise((r) => setTimeout(r, ctx.quick ? 300 : 1000)); // let start-up work settle

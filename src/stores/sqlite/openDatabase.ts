@@ -1,14 +1,14 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { checkDatabaseHeader, CorruptDatabaseError, isCorruptionCode } from './checkDatabaseFile.js';
 import { guardWrites } from './storageFaults.js';
+import { REPO_ROOT } from '../../runtime/sourceLayout.js';
 
 export type SqliteDatabase = Database.Database;
 
-const MIGRATIONS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'migrations');
+const MIGRATIONS_ROOT = join(REPO_ROOT, 'migrations');
 
 export class SchemaTooNewError extends Error {
   constructor(file: string, dbVersion: number, codeVersion: number) {

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join, resolve } from 'node:path';
+import { REPO_ROOT } from '../../runtime/sourceLayout.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-/** Repository root (src/suites/model-manager → ../../..). Relative model paths resolve from here. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** Relative model paths resolve from the repository root. */
+export { REPO_ROOT };
 export const DEFAULT_MODELS_FILE = join(REPO_ROOT, 'startup_config', 'models.yaml');
 
 const num = z.coerce.number();

@@ -6,13 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface LoraModule {
-  trainLora(
-    opts: Record<string, unknown>,
-    hooks: { onProgress?: (p: { step: number; totalSteps: number; loss: number; tokensPerSecond: number; etaSeconds: number }) => void; signal?: AbortSignal },
-  ): Promise<{ adapterPath: string; steps: number; initialLoss: number; finalLoss: number; tokensPerSecond: number; checkpointPath?: string; threads?: number }>;
-}
-
 // PEFT module names (legacy configs, §3.4) → the GGUF tensor names the builtin trainer adapts.
 const HF_TO_GGUF: Record<string, string> = {
   q_proj: 'attn_q', k_proj: 'attn_k', v_proj: 'attn_v', o_proj: 'attn_output', gate_proj: 'ffn_gate', up_proj: 'ffn_up', down_proj: 'ffn_down',
@@ -23,9 +16,9 @@ const say = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
 async function main(): Promise<void> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? process.env.AL_SPEC_FILE!, 'utf8')) as Record<string, any>;
   if (!spec.model_path) throw new Error(`no GGUF file is known for model "${spec.model_id}" (set config.models.<id> or the job's model_path)`);
-  const mod = (await import(new URL('./lora/index.ts', import.meta.url).href).catch((e: unknown) => {
+  const mod = (await import('./lora/index.js').catch((e: unknown) => {
     throw new Error(`the builtin LoRA trainer is not available: ${(e as Error).message}`);
-  })) as LoraModule;
+  }));
   const h = spec.hyperparameters;
   const controller = new AbortController();
   process.on('SIGTERM', () => controller.abort('SIGTERM'));

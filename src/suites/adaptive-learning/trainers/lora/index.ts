@@ -3,7 +3,8 @@
 // worker thread and writes a GGUF LoRA adapter that llama.cpp / node-llama-cpp load.
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { entryModuleUrl, startModuleWorker } from '../../../../runtime/sourceLayout.js';
 import { readDataset, tokenizeDataset } from './dataset.js';
 import { inspectModelFile } from './model/loadModel.js';
 import { LoraTrainError } from './LoraTrainError.js';
@@ -54,15 +55,9 @@ async function prepareJob(opts: LoraTrainOptions, signal?: AbortSignal): Promise
   return { opts: r, targets, examples, fingerprint };
 }
 
-/**
- * Starts loraWorker.ts. On Node 20 a worker ignores `execArgv: ['--import', 'tsx']` for its entry
- * file ("Unknown file extension .ts"), so a small bootstrap registers tsx inside the worker first.
- */
+/** Starts loraWorker (the training loop's thread). */
 function startWorker(workerData: unknown): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./loraWorker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return startModuleWorker(entryModuleUrl('src/suites/adaptive-learning/trainers/lora/loraWorker'), { workerData });
 }
 
 export async function trainLora(opts: LoraTrainOptions, hooks: LoraTrainHooks = {}): Promise<LoraResult> {

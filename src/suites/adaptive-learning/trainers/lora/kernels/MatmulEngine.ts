@@ -6,7 +6,8 @@
 // work items from the NextItem counter until none are left; helpers decrement Pending when done
 // and the last one wakes the caller. Items are small (a tile of W), so a thread slowed down by
 // other work on the machine simply takes fewer of them.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { entryModuleUrl, startModuleWorker } from '../../../../../runtime/sourceLayout.js';
 import { attentionScratchFloats, type AttentionArgs } from './attentionTasks.js';
 import { GRAD_SEGMENT, GRAD_SEGMENT_LONG } from './intGemmModule.js';
 import { elementwiseModule, gemmModule, intModule } from './kernelModules.js';
@@ -52,12 +53,11 @@ function isIntGradient(x: BackwardInput): x is IntGradient {
 function isIntInput(x: ForwardInput): x is IntInput {
   return 'lay' in x;
 }
-/** Starts a kernel thread. Node 20 workers do not inherit `--import tsx`, so tsx is registered first. */
+const MATMUL_WORKER = 'src/suites/adaptive-learning/trainers/lora/kernels/matmulWorker';
+
+/** Starts a kernel thread. */
 function startThread(data: unknown): Worker {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./matmulWorker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: data });
+  return startModuleWorker(entryModuleUrl(MATMUL_WORKER), { workerData: data });
 }
 
 /** Rows of W per forward item: an f32 tile of ~256 KiB (L2-sized), a multiple of 8. */
