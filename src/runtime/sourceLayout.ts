@@ -33,7 +33,7 @@ const BUILD_ROOT = RUNNING_FROM_SOURCES ? null : folderAbove('BUILD.json');
 /**
  * URL of an entry module (a worker's or a child process's) by its source path from the repository
  * root without extension, e.g. 'src/suites/adaptive-learning/trainers/runBuiltinLora'. The build
- * must list it among its entry points (scripts/build.mjs, WORKER_ENTRIES).
+ * must list it among its entry points (ENTRIES in scripts/build.mjs).
  */
 export function entryModuleUrl(sourcePath: string): URL {
   return pathToFileURL(BUILD_ROOT === null ? join(REPO_ROOT, `${sourcePath}.ts`) : join(BUILD_ROOT, `${sourcePath}.js`));
