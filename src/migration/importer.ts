@@ -83,18 +83,16 @@ export async function importLegacy(opts: ImportOptions): Promise<ImportSummary> 
         nowIso,
         lookup: (u, key) => (st.mapGet.get(u, key) as { target_key: string } | undefined)?.target_key,
       };
-      const res = st.db.transaction(() => {
-        const unitResult = withBulkTriggers(st.db, unit, totals[i]!, () =>
+      const res = st.db.transaction(() =>
+        withBulkTriggers(st.db, unit, totals[i]!, () =>
           importUnit(unit, st, {
             runId,
             ctx,
             onRow: (done, imported, rejected) =>
               opts.onProgress?.({ label: unit.label, unitIndex: i, unitCount: found.units.length, done: doneBefore + done, total: grand, imported, rejected }),
           }),
-        );
-        unit.mapping.afterRows?.(st.db);
-        return unitResult;
-      })();
+        ),
+      )();
       doneBefore += res.source;
       results.push(res);
       opts.onUnitDone?.(res);

@@ -40,8 +40,6 @@ export interface TableMapping {
    * whose rowid is above `afterRowid` (per-row trigger work is most of an import's cost).
    */
   bulk?: { triggers: string[]; catchUp(db: SqliteDatabase, afterRowid: number): void };
-  /** Runs at the end of the unit's transaction, after its rows (e.g. a queue the triggers filled). */
-  afterRows?: (db: SqliteDatabase) => unknown;
 }
 
 /** A legacy table, JSON file section or Redis key family: imported in one transaction. */

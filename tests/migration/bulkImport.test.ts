@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { importLegacy } from '../../src/migration/index.js';
 import { BULK_MIN_ROWS } from '../../src/migration/unitEngine.js';
-import { indexPendingMemories } from '../../src/suites/memory-hub/search/ftsPending.js';
 
 // A large unit takes the bulk path (issue 20): the per-row trigger of `memories` is dropped for
 // the unit's transaction and its work (lexical index, embedding queue) done once, set-based. The
@@ -41,11 +40,8 @@ test('bulk import: lexical index and embedding queue complete, trigger restored,
       assert.is(count("SELECT COUNT(*) FROM memories_fts WHERE memories_fts MATCH 'blueberries'"), Math.ceil(rows / 2));
       assert.is(count('SELECT COUNT(*) FROM vector_queue'), rows, 'every imported memory waits for its embedding');
       assert.is(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'memories_ai'"), 1, 'trigger restored');
-      // The restored trigger works for the suite's own writes: it queues the row for the lexical
-      // index, which the writer's pre-commit step (indexPendingMemories) fills.
+      // The restored trigger works for the suite's own writes.
       hub.prepare(`INSERT INTO memories (memory_id, content, last_accessed_at, created_at, updated_at, decayed_at) VALUES ('new', 'cherries', 1, 1, 1, 1)`).run();
-      assert.is(count('SELECT COUNT(*) FROM memories_fts_pending'), 1);
-      assert.is(indexPendingMemories(hub), 1);
       assert.is(count("SELECT COUNT(*) FROM memories_fts WHERE memories_fts MATCH 'cherries'"), 1);
     } finally {
       hub.close();

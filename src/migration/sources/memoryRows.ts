@@ -1,5 +1,4 @@
 import { field } from '../values.js';
-import { indexPendingMemories } from '../../suites/memory-hub/search/ftsPending.js';
 import type { MapContext, SourceRow, TableMapping } from '../types.js';
 
 export const MEMORY_COMPARE = [
@@ -47,6 +46,4 @@ export const memoryMapping: TableMapping = {
         WHERE m.seq > ? AND NOT EXISTS (SELECT 1 FROM vector_queue q WHERE q.seq = m.seq)`).run(afterRowid);
     },
   },
-  // Units imported row by row leave their rows in memories_fts_pending: index them in the unit's transaction.
-  afterRows: indexPendingMemories,
 };

@@ -54,7 +54,6 @@ function newBatch(): Batch {
 export class GroupCommit {
   private batch?: Batch;
   private scheduled = false;
-  private readonly beforeCommitSteps = new Map<string, () => void>();
   private readonly begin;
   private readonly commit;
   readonly stats: GroupCommitStats = { batches: 0, writes: 0, largestBatch: 0, failed: 0 };
@@ -72,14 +71,6 @@ export class GroupCommit {
       byDatabase.set(db, gc);
     }
     return gc;
-  }
-
-  /**
-   * Work to do in every batch just before its COMMIT (inside the transaction; a step that throws
-   * fails the batch like a failed COMMIT). Keyed, so registering the same step again replaces it.
-   */
-  beforeCommit(key: string, step: () => void): void {
-    this.beforeCommitSteps.set(key, step);
   }
 
   /** Whether a batch is open (its writes are not on disk yet). */
@@ -142,9 +133,8 @@ export class GroupCommit {
     this.batch = undefined;
     openBatches.delete(batch);
     try {
-      if (!this.db.open || !this.db.inTransaction) throw new Error('the batch transaction was closed before it committed');
-      for (const step of this.beforeCommitSteps.values()) step();
-      this.commit.run();
+      if (this.db.open && this.db.inTransaction) this.commit.run();
+      else throw new Error('the batch transaction was closed before it committed');
     } catch (err) {
       this.stats.failed++;
       try {

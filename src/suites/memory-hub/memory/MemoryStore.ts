@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
-import { hasPendingMemories, indexPendingMemories } from '../search/ftsPending.js';
 import { GroupCommit } from '../../../stores/sqlite/GroupCommit.js';
 import type { MemoryCache } from './MemoryCache.js';
 import {
@@ -51,9 +50,6 @@ export class MemoryStore {
   ) {
     this.schema = memoryInputSchema(limits);
     this.commits = GroupCommit.for(db);
-    // New memories reach the lexical index once per batch (one statement for all of them).
-    this.commits.beforeCommit('memories_fts_pending', () => indexPendingMemories(db));
-    if (hasPendingMemories(db)) this.commits.run(() => indexPendingMemories(db));
     this.stmt = {
       upsert: db.prepare(`INSERT INTO memories (memory_id, content, memory_type, memory_tier, importance, access_count,
           last_accessed_at, created_at, expires_at, metadata, tags, relationships, parent_id, updated_at, decayed_at)

@@ -1,6 +1,4 @@
 import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
-import { GroupCommit } from '../../../stores/sqlite/GroupCommit.js';
-import { hasPendingMemories, indexPendingMemories } from './ftsPending.js';
 
 /** Filters every search path understands; all optional, combined with AND. */
 export interface SearchFilters {
@@ -43,8 +41,6 @@ export function ftsQuery(text: string): string | undefined {
 export function bm25Search(db: SqliteDatabase, text: string, limit: number, filters: SearchFilters): number[] {
   const q = ftsQuery(text);
   if (!q) return [];
-  // Rows queued by another process's writes (an import) are indexed before the query reads the index.
-  if (hasPendingMemories(db)) GroupCommit.for(db).run(() => indexPendingMemories(db));
   const f = filterSql(filters);
   if (f.where === '1') {
     return db.prepare('SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?').pluck().all(q, limit) as number[];
