@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Folders compiled into dist/ (same relative paths below dist/). */
+/** Folders whose TypeScript the bundle is built from (their edits make it stale). */
 export const SOURCE_DIRS = ['src', 'agents', 'contracts'];
 export const DIST = 'dist';
 /** Written last by a build, in its output folder; the running bundle also finds its own root by it. */
