@@ -3,10 +3,11 @@
 // `npm ci` and `npm start`), else the TypeScript sources through tsx, which costs ~0.3 s more per
 // process. AGENT_SUITES_FROM_SOURCES=1 forces the sources. NODE_LLAMA_CPP_SKIP_DOWNLOAD keeps
 // node-llama-cpp from fetching builds.
+import { fileURLToPath } from 'node:url';
 import { buildIsCurrent } from '../scripts/buildState.mjs';
 
 process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD ??= 'true';
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url)); // not .pathname: that keeps %20 for a space
 // An extra suite written in TypeScript (AGENT_SUITES_EXTRA_SUITES; the tests' example suite) imports
 // the sources' runtime modules: the process runs from the sources too, so there is one copy of each.
 const extraTs = (process.env.AGENT_SUITES_EXTRA_SUITES ?? '').split(',').some((p) => p.trim().endsWith('.ts'));

@@ -7,10 +7,10 @@
 // Runs on `npm ci` (prepare) and `npm start`; `--if-stale` does nothing when the build is current.
 // `--outdir DIR` (a folder inside the repository) builds elsewhere: the tests check a bundle that way.
 //   node scripts/build.mjs [--if-stale] [--outdir DIR]
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildIsCurrent, DIST, scanSources, STAMP_FILE } from './buildState.mjs';
+import { buildIsCurrent, DIST, scanSources, writeStamp } from './buildState.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -55,5 +55,5 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
-writeFileSync(join(outdir, STAMP_FILE), JSON.stringify({ files: sources.files.length, newestMs: sources.newestMs, builtAt: new Date().toISOString() }) + '\n');
+writeStamp(outdir, sources);
 console.log(`agent-suites: bundled ${sources.files.length} modules into ${outdir} in ${Date.now() - started} ms`);

@@ -2,7 +2,7 @@
 // only then; scripts/build.mjs writes it). The stamp records how many source files there were and
 // the newest modification time among them: an edit, a checkout, an added or a removed file makes
 // the build stale, and a stale build is never run.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Folders whose TypeScript the bundle is built from (their edits make it stale). */
@@ -27,6 +27,11 @@ export function scanSources(root) {
   };
   for (const d of SOURCE_DIRS) walk(d);
   return { files, newestMs };
+}
+
+/** Writes the stamp for `sources` (from scanSources, taken before the build read them) into `outdir`. */
+export function writeStamp(outdir, sources) {
+  writeFileSync(join(outdir, STAMP_FILE), JSON.stringify({ files: sources.files.length, newestMs: sources.newestMs, builtAt: new Date().toISOString() }) + '\n');
 }
 
 /** True when dist/BUILD.json matches the sources as they are now. */

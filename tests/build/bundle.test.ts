@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureTinyModel } from '../../scripts/makeTinyGguf.js';
-import { buildIsCurrent } from '../../scripts/buildState.mjs';
+import { buildIsCurrent, scanSources, writeStamp } from '../../scripts/buildState.mjs';
 
 // The bundle `agent-suites` runs (scripts/build.mjs): built here into a folder of its own (dist/ is
 // what the other tests' suite processes run), then its CLI and its trainer entry points run from it.
@@ -61,11 +61,7 @@ test('a build is current until a source file is edited, added or removed', () =>
   writeFileSync(join(root, 'src', 'a.ts'), 'export {};\n');
   assert.is(buildIsCurrent(root), false); // no build yet
   mkdirSync(join(root, 'dist'));
-  const stampNow = () => {
-    const files = ['src/a.ts', 'src/b.ts'].filter((f) => existsSync(join(root, f)));
-    const newestMs = Math.max(...files.map((f) => statSync(join(root, f)).mtimeMs));
-    writeFileSync(join(root, 'dist', 'BUILD.json'), JSON.stringify({ files: files.length, newestMs }));
-  };
+  const stampNow = () => writeStamp(join(root, 'dist'), scanSources(root)); // what scripts/build.mjs writes
   stampNow();
   assert.is(buildIsCurrent(root), true);
   utimesSync(join(root, 'src', 'a.ts'), new Date(), new Date(Date.now() + 5000)); // edited
@@ -74,6 +70,10 @@ test('a build is current until a source file is edited, added or removed', () =>
   assert.is(buildIsCurrent(root), true);
   writeFileSync(join(root, 'src', 'b.ts'), 'export {};\n');
   utimesSync(join(root, 'src', 'b.ts'), new Date(0), new Date(0)); // added (an old file: the count tells)
+  assert.is(buildIsCurrent(root), false);
+  stampNow();
+  assert.is(buildIsCurrent(root), true);
+  rmSync(join(root, 'src', 'b.ts')); // removed
   assert.is(buildIsCurrent(root), false);
 });
 

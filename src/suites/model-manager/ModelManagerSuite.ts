@@ -26,7 +26,8 @@ import { registerModelMetrics, type ModelMetrics } from './modelMetrics.js';
 import { PredictionService } from './PredictionService.js';
 import { ResourceManagerClient } from '../../peers/ResourceManagerClient.js';
 import { ResponseCache } from './ResponseCache.js';
-import { REPO_ROOT, resolveConfig, type ResolvedConfig } from './suiteConfig.js';
+import { REPO_ROOT } from '../../runtime/sourceLayout.js';
+import { resolveConfig, type ResolvedConfig } from './suiteConfig.js';
 import type { ModelManagerServices } from './services.js';
 
 const TINY_DEFAULT = resolve(REPO_ROOT, '.cache/models/tiny-llama.gguf');

@@ -4,8 +4,6 @@ import { REPO_ROOT } from '../../runtime/sourceLayout.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-/** Relative model paths resolve from the repository root. */
-export { REPO_ROOT };
 export const DEFAULT_MODELS_FILE = join(REPO_ROOT, 'startup_config', 'models.yaml');
 
 const num = z.coerce.number();
