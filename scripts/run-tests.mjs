@@ -4,7 +4,7 @@
 //   npm test                      all files
 //   npm test -- tests/framework   only files under these paths (or matching these substrings)
 // TEST_CONCURRENCY (default 2) and TEST_FILE_TIMEOUT_MS (default 240000) tune it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -34,6 +34,9 @@ if (files.length === 0) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
+
+// The trainer's optional native kernel, rebuilt when its source changed (tests/lora/nativeKernel.test.ts).
+spawnSync(process.execPath, [join(root, 'scripts/buildNative.mjs'), '--if-stale'], { stdio: 'inherit' });
 
 const results = [];
 let next = 0;

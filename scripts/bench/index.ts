@@ -112,6 +112,7 @@ async function main(): Promise<void> {
   process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD ??= 'true';
   // Suite processes run the dist/ bundle, as `npm start` does: bring it up to date with the sources first.
   execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), '--if-stale'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/buildNative.mjs'), '--if-stale'], { stdio: 'inherit' });
   const selected = CASES.filter((c) => !only || only.split(',').some((o) => c.id.includes(o)));
   const interrupt = () => {
     process.stderr.write('interrupted: stopping bench servers\n');

@@ -14,6 +14,7 @@
 // of dx) multiplies it by the quantised dy. y and dx are row-major f32 in the shared memory.
 import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
+import { nativeIgemm } from './nativeKernels.js';
 import type { RmsNormBackRowsFn, RmsNormRowsFn, SoftmaxCausalBackwardFn, SoftmaxCausalFn, SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './elementwiseModule.js';
 import { activationBlockScale, intLayoutOf, q40BlockScales, q4kDequantScales, q4kRowForTile, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { GgmlType } from '../../../../../gguf/ggufTypes.js';
@@ -78,8 +79,9 @@ export interface KernelModules { gemm: WebAssembly.Module; int: WebAssembly.Modu
 /** Every kernel, instantiated on `memory` for one thread. */
 export function instantiateKernels(modules: KernelModules, memory: WebAssembly.Memory): Kernels {
   const gate = new WebAssembly.Instance(modules.elementwise, { env: { memory } }).exports;
+  const ints = intKernels(modules.int, memory);
   return {
-    ...gemmKernels(modules.gemm, memory), ...intKernels(modules.int, memory),
+    ...gemmKernels(modules.gemm, memory), ...ints, igemm: nativeIgemm(memory) ?? ints.igemm,
     swiGlu: gate.swiGlu as SwiGluFn, swiGluBackward: gate.swiGluBackward as SwiGluBackwardFn, vectorAdd: gate.vectorAdd as VectorAddFn,
     softmaxCausal: gate.softmaxCausal as SoftmaxCausalFn, softmaxCausalBackward: gate.softmaxCausalBackward as SoftmaxCausalBackwardFn,
     rmsNormRows: gate.rmsNormRows as RmsNormRowsFn, rmsNormBackRows: gate.rmsNormBackRows as RmsNormBackRowsFn,

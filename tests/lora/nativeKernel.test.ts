@@ -1,0 +1,71 @@
+// The optional native integer kernel (native/loraKernels.c, built on `npm ci`) against the
+// WebAssembly igemm it stands in for: bit-equal outputs over ragged shapes, every segment length
+// the callers use, overwrite and accumulate, and memory past a grow. On x86-64 Linux (this
+// project's machines) the addon must have been built; elsewhere the trainer runs WebAssembly only.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { intModule } from '../../src/suites/adaptive-learning/trainers/lora/kernels/kernelModules.js';
+import { intKernels } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intGemmModule.js';
+import { intKernelName, nativeAddon, nativeIgemm } from '../../src/suites/adaptive-learning/trainers/lora/kernels/nativeKernels.js';
+import { seededRandom } from '../../src/util/seededRandom.js';
+
+const rand = seededRandom(2026);
+const onX64Linux = process.arch === 'x64' && process.platform === 'linux';
+
+test('the native kernel is built and chosen on x86-64 Linux with AVX2', () => {
+  if (!onX64Linux) return;
+  assert.ok(nativeAddon(), 'build/loraKernels.node missing or not loadable: run `node scripts/buildNative.mjs`');
+  assert.match(intKernelName(), /^native-avx(2|512)$/);
+});
+
+test('native igemm (AVX2 and the widest kernel) equals the WebAssembly igemm bit for bit: ragged rows and tokens, segments of 32, 128 and 256, overwrite and accumulate, after a grow', () => {
+  if (!nativeAddon()) return;
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 4096, shared: true });
+  const wasm = intKernels(intModule(), memory).igemm;
+  const natives = [nativeIgemm(memory, 'avx2')!, nativeIgemm(memory)!]; // the same on a CPU without AVX-512
+  const cases: Array<[rows: number, T: number, K: number, seg: number]> = [
+    [1, 1, 32, 32], [3, 2, 64, 32], [7, 5, 256, 32], [13, 3, 512, 256], [5, 7, 512, 128], [64, 64, 512, 32], [37, 23, 768, 256], [8, 1, 256, 256],
+  ];
+  let checked = 0;
+  for (const grown of [false, true]) {
+    // After the grow, operands sit beyond the first size: the kernel must see the grown memory.
+    let p = grown ? (memory.grow(64), 64 * 65536) : 1024;
+    const alloc = (bytes: number): number => { const at = p; p += (bytes + 63) & ~63; return at; };
+    for (const [rows, T, K, seg] of cases) {
+      const nSeg = K / seg, nPad = (rows + 3) & ~3, tPad = (T + 1) & ~1;
+      const w = alloc(nPad * K * 2), x = alloc(tPad * K * 2), sw = alloc(nSeg * nPad * 4), sx = alloc(T * nSeg * 4);
+      const outA = alloc(T * nPad * 4), outB = alloc(T * nPad * 4);
+      const i16 = new Int16Array(memory.buffer), f32 = new Float32Array(memory.buffer);
+      const xMax = seg === 32 ? 127 : 2047; // 8-bit activations (forward), 12-bit gradients (backward)
+      for (let i = 0; i < nPad * K; i++) i16[w / 2 + i] = Math.round((rand() * 2 - 1) * 2047);
+      for (let i = 0; i < tPad * K; i++) i16[x / 2 + i] = Math.round((rand() * 2 - 1) * xMax);
+      for (let i = 0; i < nSeg * nPad; i++) f32[sw / 4 + i] = rand() * 1e-3;
+      for (let i = 0; i < T * nSeg; i++) f32[sx / 4 + i] = rand() * 1e-2;
+      for (const acc of [0, 1]) {
+        for (const [k, native] of natives.entries()) {
+          for (let i = 0; i < T * nPad; i++) f32[outA / 4 + i] = f32[outB / 4 + i] = rand() - 0.5;
+          const ldo = nPad * 4;
+          wasm(w, K * 8, x, K * 4, sw, nPad * 4, sx, nSeg * 4, outA, ldo, rows, T, nSeg, seg / 8, acc);
+          native(w, K * 8, x, K * 4, sw, nPad * 4, sx, nSeg * 4, outB, ldo, rows, T, nSeg, seg / 8, acc);
+          const a = new Uint32Array(memory.buffer, outA, T * nPad), b = new Uint32Array(memory.buffer, outB, T * nPad);
+          for (let i = 0; i < T * nPad; i++) {
+            // Padding lanes (rows past `rows`) are never written by either kernel, so they agree too.
+            if (a[i] !== b[i]) assert.unreachable(`${k ? 'widest' : 'AVX2'} kernel, rows ${rows} T ${T} K ${K} seg ${seg} acc ${acc}${grown ? ' (grown)' : ''}: element ${i} differs (${f32[outA / 4 + i]} vs ${f32[outB / 4 + i]})`);
+          }
+          checked++;
+        }
+      }
+    }
+  }
+  assert.is(checked, 64);
+});
+
+test('native igemm refuses malformed calls with a TypeError instead of reading wild memory', () => {
+  const addon = nativeAddon();
+  if (!addon) return;
+  assert.throws(() => (addon.igemm as unknown as (...a: unknown[]) => void)(new Uint8Array(16), 1, 2), /15 offsets/);
+  assert.throws(() => (addon.igemm as unknown as (...a: unknown[]) => void)(new Float32Array(4), ...Array(15).fill(0)), /Uint8Array/);
+  assert.throws(() => (addon.igemm as unknown as (...a: unknown[]) => void)(new Uint8Array(16), 'w', ...Array(14).fill(0)), /numbers/);
+});
+
+test.run();
