@@ -17,6 +17,9 @@
  */
 #include <node_api.h>
 #include <stdint.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_X86 1
@@ -170,8 +173,36 @@ static napi_value js_igemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* adviseHugePages(memory: Uint8Array, bytes): asks Linux for transparent huge pages over the 2 MiB
+ * pages inside the `bytes` from the view's start (the trainer's memory reservation; THP's usual
+ * "madvise" mode only uses them where asked). Returns whether the kernel took the advice. */
+static napi_value js_advise_huge_pages(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  void *data = NULL;
+  size_t length = 0;
+  double bytes = 0;
+  napi_typedarray_type type;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 2 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok ||
+      napi_get_value_double(env, argv[1], &bytes) != napi_ok) {
+    napi_throw_type_error(env, NULL, "adviseHugePages(memory: Uint8Array, bytes: number)");
+    return NULL;
+  }
+  int ok = 0;
+#ifdef __linux__
+  uintptr_t page = 2u << 20, start = ((uintptr_t)data + page - 1) & ~(page - 1);
+  uintptr_t end = ((uintptr_t)data + (uintptr_t)bytes) & ~(page - 1);
+  ok = end > start && madvise((void *)start, end - start, MADV_HUGEPAGE) == 0;
+#endif
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, flag;
+  napi_create_function(env, "adviseHugePages", NAPI_AUTO_LENGTH, js_advise_huge_pages, NULL, &fn);
+  napi_set_named_property(env, exports, "adviseHugePages", fn);
   int has_avx2, has_avx512;
   cpu_features(&has_avx2, &has_avx512);
   napi_get_boolean(env, has_avx2, &flag);

@@ -1,7 +1,9 @@
 // The optional native integer kernel (native/loraKernels.c, built on `npm ci`) against the
 // WebAssembly igemm it stands in for: bit-equal outputs over ragged shapes, every segment length
-// the callers use, overwrite and accumulate, and memory past a grow. On x86-64 Linux (this
-// project's machines) the addon must have been built; elsewhere the trainer runs WebAssembly only.
+// the callers use, overwrite and accumulate, and memory past a grow; its huge-page advice for the
+// trainer's memory. On x86-64 Linux (this project's machines) the addon must have been built;
+// elsewhere the trainer runs WebAssembly only.
+import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { intModule } from '../../src/suites/adaptive-learning/trainers/lora/kernels/kernelModules.js';
@@ -66,6 +68,21 @@ test('native igemm refuses malformed calls with a TypeError instead of reading w
   assert.throws(() => (addon.igemm as unknown as (...a: unknown[]) => void)(new Uint8Array(16), 1, 2), /15 offsets/);
   assert.throws(() => (addon.igemm as unknown as (...a: unknown[]) => void)(new Float32Array(4), ...Array(15).fill(0)), /Uint8Array/);
   assert.throws(() => (addon.igemm as unknown as (...a: unknown[]) => void)(new Uint8Array(16), 'w', ...Array(14).fill(0)), /numbers/);
+});
+
+test('huge pages are asked for over a shared memory where Linux offers them, and the memory reads and writes as before', () => {
+  const addon = nativeAddon();
+  if (!addon) return;
+  const memory = new WebAssembly.Memory({ initial: 128, maximum: 1024, shared: true });
+  const took = addon.adviseHugePages(new Uint8Array(memory.buffer), 1024 * 65536);
+  let thp = '';
+  try { thp = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'); } catch { /* not Linux, or no THP */ }
+  if (/\[(always|madvise)\]/.test(thp)) assert.ok(took, `THP is ${thp.trim()}, but madvise(MADV_HUGEPAGE) was refused`);
+  memory.grow(64);
+  const bytes = new Uint8Array(memory.buffer);
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = i & 0xff;
+  for (let i = 0; i < bytes.length; i += 4096) if (bytes[i] !== (i & 0xff)) assert.unreachable(`byte ${i}`);
+  assert.throws(() => (addon.adviseHugePages as unknown as (...a: unknown[]) => boolean)(new Uint8Array(8)), /adviseHugePages/);
 });
 
 test.run();

@@ -18,6 +18,7 @@ interface NativeAddon {
   igemm: NativeIgemm;
   /** The AVX2 kernel, whatever the CPU has beyond it (for the tests). */
   igemmAvx2: NativeIgemm;
+  adviseHugePages(memory: Uint8Array, bytes: number): boolean;
 }
 
 export const NATIVE_ADDON_PATH = join(REPO_ROOT, 'build/loraKernels.node');
