@@ -114,6 +114,13 @@ AVX512 static void pair_avx512(const uint8_t *pw, const uint8_t *px, const uint8
 
 /* Stores (acc = 0) or adds (acc ≠ 0) the first `left` (at most 4) outputs of one token. */
 static inline void store_row(float *po, const float *f, uint32_t left, uint32_t acc) {
+#ifdef HAVE_X86
+  if (left >= 4) { /* the usual case, in one SSE store (x86-64's baseline) */
+    __m128 v = _mm_loadu_ps(f);
+    _mm_storeu_ps(po, acc ? _mm_add_ps(_mm_loadu_ps(po), v) : v);
+    return;
+  }
+#endif
   for (uint32_t l = 0; l < left && l < 4; l++) po[l] = acc ? po[l] + f[l] : f[l];
 }
 
