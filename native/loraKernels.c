@@ -12,8 +12,9 @@
  * project's 2-core EPYC host (best of 5, .scratch-style loop over 64 rows × 64 tokens, noisy host):
  * at 32-value segments (Q4_0) WebAssembly 28–38, AVX2 35–59, AVX-512 48–67 G multiply-adds/s; at
  * 256 WebAssembly 36–46, AVX2 52–77, AVX-512 64–82. The widest kernel the CPU has is used.
- * Tried and left out: 4 rows × 4 tokens per pass (no faster) and AVX-VNNI's vpdpwssd (slower at
- * long segments on this CPU).
+ * Tried and left out: 4 rows × 4 tokens per pass (no faster); AVX-VNNI's 256-bit vpdpwssd (slower
+ * at long segments: its result feeds the next step's, a longer chain than vpaddd's); AVX-512 VNNI
+ * with even and odd steps in separate accumulators (within noise of vpmaddwd + vpaddd).
  */
 #include <node_api.h>
 #include <stdint.h>

@@ -16,7 +16,7 @@ import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
 import { nativeIgemm } from './nativeKernels.js';
 import type { RmsNormBackRowsFn, RmsNormRowsFn, SoftmaxCausalBackwardFn, SoftmaxCausalFn, SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './elementwiseModule.js';
-import { activationBlockScale, intLayoutOf, q40BlockScales, q4kDequantScales, q4kRowForTile, unpackWeightRow, weightHasMins } from './intOperands.js';
+import { activationBlockScales, intLayoutOf, q40BlockScales, q4kDequantScales, q4kRowForTile, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { GgmlType } from '../../../../../gguf/ggufTypes.js';
 import { dequantizeBlocks, roundActivationsLikeGgml } from './blockCodec.js';
 import { attentionBackwardGroup, attentionForwardHead, type AttentionArgs, type AttentionKernels } from './attentionTasks.js';
@@ -295,11 +295,7 @@ export function runItem(ctl: Int32Array, item: number, tid: number, mem: MemoryV
     const amax = scratch, mul = scratch + n * nSeg * 4, sx = u(Ctl.IntSx) / 4 + t0 * nSeg;
     const src = aPtr + t0 * cols * 4;
     kernels.blockAbsMax(src, cols * 4, n, nSeg, lay.seg / 4, amax, nSeg * 4);
-    for (let i = 0; i < n * nSeg; i++) {
-      const [scale, m] = activationBlockScale(lay, f32[amax / 4 + i]!);
-      f32[sx + i] = scale;
-      f32[mul / 4 + i] = m;
-    }
+    activationBlockScales(lay, f32, amax / 4, n * nSeg, f32, sx, f32, mul / 4);
     kernels.quantizeBlocks(src, cols * 4, n, nSeg, lay.seg / 8, mul, nSeg * 4, cPtr + (t0 / 2) * cols * 4, cols * 4,
       kMin ? u(Ctl.IntMins) + (t0 / 2) * kMin * 4 : 0, kMin * 4);
     return;
