@@ -31,7 +31,7 @@ test('train lora writes an adapter and prints a summary', async () => {
   assert.ok(existsSync(out));
   assert.match(r.stdout, /adapter written: .*a\.gguf/);
   assert.match(r.stdout, /steps: 3/);
-  assert.match(r.stdout, /tokens\/s/);
+  assert.match(r.stdout, /tokens\/s \(\d+ threads, integer kernel (native-avx512|native-avx2|wasm-simd)\)/);
   // It ends with the models.register call that serves the adapter; that call works as printed.
   const line = r.stdout.trim().split('\n').pop()!;
   assert.match(line, /^ {2}npx agent-suites call ModelManagerSuite '\{"action":"models\.register"/);

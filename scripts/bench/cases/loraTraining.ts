@@ -8,7 +8,6 @@ import { REPO_ROOT } from '../benchProcesses.js';
 import { sentence } from '../syntheticText.js';
 import { GgmlType } from '../../../src/gguf/ggufTypes.js';
 import { buildSyntheticModel, type SyntheticModelSpec } from '../../../src/gguf/syntheticModel.js';
-import { intKernelName } from '../../../src/suites/adaptive-learning/trainers/lora/kernels/nativeKernels.js';
 
 /** llama.cpp forward pass (prompt evaluation, 480-token batches) on the same model and threads. */
 async function llamaEvalRate(modelPath: string, text: string, rounds: number, threads: number): Promise<number> {
@@ -36,7 +35,7 @@ async function llamaEvalRate(modelPath: string, text: string, rounds: number, th
 }
 
 interface ChildReport {
-  result: { tokensPerSecond: number; initialLoss: number; finalLoss: number; threads: number; weightBytes: number; workingBytes: number; steps: number };
+  result: { tokensPerSecond: number; initialLoss: number; finalLoss: number; threads: number; intKernel: string; weightBytes: number; workingBytes: number; steps: number };
   baselineRss: number;
   peakRss: number;
 }
@@ -127,7 +126,7 @@ export async function loraTraining(ctx: BenchContext): Promise<void> {
         value: r.tokensPerSecond, unit: 'tokens/s',
         baseline_name: `llama.cpp forward pass, same model, ${threads} threads`, baseline_value: base,
         target: 'ratio >= 0.25', met: r.tokensPerSecond / base >= 0.25,
-        note: `integer kernel ${intKernelName()}; loss ${r.initialLoss.toFixed(3)} → ${r.finalLoss.toFixed(3)}; llama.cpp ${Math.round(before)} tokens/s before the training run, ${Math.round(after)} after (baseline: their mean)`,
+        note: `integer kernel ${r.intKernel}; loss ${r.initialLoss.toFixed(3)} → ${r.finalLoss.toFixed(3)}; llama.cpp ${Math.round(before)} tokens/s before the training run, ${Math.round(after)} after (baseline: their mean)`,
       });
       // LoRA parameters, gradients and AdamW's two moments: 4 floats per parameter.
       const hp = { E: c.spec.embd!, kv: (c.spec.embd! / c.spec.heads!) * c.spec.kvHeads! };

@@ -52,7 +52,7 @@ function formatSummary(r: LoraResult, seconds: number, modelPath: string): strin
     `adapter written: ${r.adapterPath}`,
     `steps: ${r.steps}`,
     r.steps > 0 ? `loss: ${r.initialLoss.toFixed(4)} -> ${r.finalLoss.toFixed(4)}` : 'loss: n/a (no steps run; the adapter is a no-op)',
-    `throughput: ${r.tokensPerSecond.toFixed(0)} tokens/s`,
+    `throughput: ${r.tokensPerSecond.toFixed(0)} tokens/s (${r.threads} threads, integer kernel ${r.intKernel})`,
     `time: ${seconds.toFixed(1)} s`,
     ...(r.checkpointPath ? [`checkpoint: ${r.checkpointPath}`] : []),
     '',

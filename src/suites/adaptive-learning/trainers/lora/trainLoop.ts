@@ -12,12 +12,15 @@ import { LoraTrainError } from './LoraTrainError.js';
 import { LoraTransformer } from './LoraTransformer.js';
 import type { ResolvedLoraOptions } from './options.js';
 import { seededRandom } from '../../../../gguf/syntheticLlama.js';
+import { intKernelName, type IntKernelName } from './kernels/nativeKernels.js';
 
 export interface LoraProgress { step: number; totalSteps: number; loss: number; tokensPerSecond: number; etaSeconds: number }
 export interface LoraResult {
   adapterPath: string; steps: number; initialLoss: number; finalLoss: number; tokensPerSecond: number; checkpointPath?: string;
   /** Threads the matrix products ran on. */
   threads: number;
+  /** The integer kernel they ran (kernels/nativeKernels.ts): native where it was built, else WebAssembly. */
+  intKernel: IntKernelName;
   /** Bytes of (still quantised) model weights held in memory, and the peak of all working memory. */
   weightBytes: number; workingBytes: number;
 }
@@ -183,6 +186,7 @@ async function trainOn(job: TrainJob, weights: ModelWeights, engine: MatmulEngin
     tokensPerSecond: elapsed > 0 ? sessionTokens / elapsed : 0,
     checkpointPath,
     threads: engine.threads,
+    intKernel: intKernelName(),
     weightBytes: weights.weightBytes,
     workingBytes: engine.arena.peakBytes,
   };

@@ -37,8 +37,10 @@ export function nativeAddon(): NativeAddon | null {
   return addon;
 }
 
+export type IntKernelName = 'native-avx512' | 'native-avx2' | 'wasm-simd';
+
 /** Which integer kernel the trainer's threads run. */
-export function intKernelName(): 'native-avx512' | 'native-avx2' | 'wasm-simd' {
+export function intKernelName(): IntKernelName {
   const native = nativeAddon();
   return !native ? 'wasm-simd' : native.avx512 ? 'native-avx512' : 'native-avx2';
 }
