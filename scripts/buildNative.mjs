@@ -2,7 +2,7 @@
 // Compiles the trainer's optional native kernel (native/loraKernels.c, a Node-API addon) into
 // build/loraKernels.node with the system's C compiler and Node's own headers. Optional: where
 // there is no compiler, no headers or no x86-64, it says so and exits 0, and the trainer runs its
-// WebAssembly kernels (same results, ~1.6× slower integer products).
+// WebAssembly kernels (same results, about half the speed in the integer products).
 // Runs on `npm ci` (prepare), `npm test`, `npm start` and `npm run bench` (`--if-stale`: only when
 // the source is newer than the addon). No node-gyp: one source file, one compiler call (~1 s).
 //   node scripts/buildNative.mjs [--if-stale]

@@ -1,8 +1,10 @@
 // The optional native integer kernel (native/loraKernels.c, built into build/loraKernels.node by
 // scripts/buildNative.mjs). Where it loads and the CPU has AVX2, the integer products (igemm) run
 // there instead of in WebAssembly (AVX-512 where the CPU has it): the same arguments, the same
-// memory, bit-equal results, ~1.5–2× the speed. Anywhere else (not built, another CPU, AGENT_SUITES_NATIVE_KERNELS=0) the trainer runs
-// its WebAssembly kernel, so nothing depends on a compiler being present.
+// memory, bit-equal results, ~1.5–2× the speed; the addon also asks for huge pages for the
+// trainer's memory (SharedArena). Anywhere else (not built, another CPU,
+// AGENT_SUITES_NATIVE_KERNELS=0) the trainer runs its WebAssembly kernel on ordinary pages, so
+// nothing depends on a compiler being present.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
