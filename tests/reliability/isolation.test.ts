@@ -11,14 +11,16 @@ import { call, percentile, sleep, timed, waitFor } from './reliabilityKit.js';
 // Isolation (issue 10): a long generation (ModelManagerSuite, a ~100 MB synthetic model, thousands
 // of tokens) and a LoRA training run (AdaptiveLearningSuite builtin-lora) do not stall health
 // probes or MemoryHub cache hits. p99 over PROBES rounds during the heavy work vs idle. The bound
-// is 100 ms by default (ISOLATION_P99_MS to change it), loose on purpose because CI runs two test files at
-// once on two shared cores and the generation itself takes one of them: measured alone the busy
-// p99 is 2–12 ms (see docs/RELIABILITY.md). The figures printed are the point; a blocked
-// event loop shows up as whole seconds (one generation here lasts 1–20 s).
+// is 250 ms by default (ISOLATION_P99_MS to change it), loose on purpose because CI runs two test
+// files at once on two shared cores and the generation itself takes one of them: measured alone
+// the busy p99 is 2–12 ms (see docs/RELIABILITY.md), but with the fuzz test beside it in a CI run
+// (2026-12-07) the main-socket ping's p99 reached 107 ms (idle p99 18 ms), over the earlier 100 ms
+// bound. The figures printed are the point; a blocked event loop shows up as whole seconds (one
+// generation here lasts 1–20 s).
 
 process.env.NODE_LLAMA_CPP_SKIP_DOWNLOAD = 'true';
 const PROBES = Number(process.env.ISOLATION_PROBES ?? 200);
-const BOUND_MS = Number(process.env.ISOLATION_P99_MS ?? 100);
+const BOUND_MS = Number(process.env.ISOLATION_P99_MS ?? 250);
 const dir = mkdtempSync(join(tmpdir(), 'as-isolation-'));
 const clients: ZmqClient[] = [];
 let hub: SuiteProcess;
