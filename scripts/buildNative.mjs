@@ -3,11 +3,13 @@
 // build/loraKernels.node with the system's C compiler and Node's own headers. Optional: where
 // there is no compiler, no headers or no x86-64, it says so and exits 0, and the trainer runs its
 // WebAssembly kernels (same results, about half the speed in the integer products).
-// Runs on `npm ci` (prepare), `npm test`, `npm start` and `npm run bench` (`--if-stale`: only when
-// the source is newer than the addon). No node-gyp: one source file, one compiler call (~1 s).
+// Runs on `npm ci` (prepare) and `npm run build`, and with `--if-stale` on `npm test`, `npm start`
+// and `npm run bench`: only when the source is newer than the addon, or than the note a failed
+// build leaves (build/loraKernels.skipped), so a machine without a compiler is told once per
+// source change, not on every start. No node-gyp: one source file, one compiler call (~1 s).
 //   node scripts/buildNative.mjs [--if-stale]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,7 +21,10 @@ if (process.argv.includes('--help')) {
   console.log('node scripts/buildNative.mjs [--if-stale]: compile native/loraKernels.c into build/loraKernels.node (optional; needs cc and Node headers)');
   process.exit(0);
 }
-if (process.argv.includes('--if-stale') && existsSync(NATIVE_ADDON) && statSync(NATIVE_ADDON).mtimeMs >= statSync(source).mtimeMs) process.exit(0);
+/** Written when the addon could not be built, so `--if-stale` does not retry (and re-print) on every start. */
+const SKIPPED = join(root, 'build/loraKernels.skipped');
+const upToDate = (file) => existsSync(file) && statSync(file).mtimeMs >= statSync(source).mtimeMs;
+if (process.argv.includes('--if-stale') && (upToDate(NATIVE_ADDON) || upToDate(SKIPPED))) process.exit(0);
 
 /** Node's C headers: npm's nodedir setting, then the prefix this node was installed under. */
 function headerDir() {
@@ -33,7 +38,9 @@ function headerDir() {
 
 function skip(reason) {
   rmSync(NATIVE_ADDON, { force: true });
-  console.log(`agent-suites: native trainer kernel not built (${reason}); the trainer uses its WebAssembly kernels`);
+  mkdirSync(dirname(SKIPPED), { recursive: true });
+  writeFileSync(SKIPPED, `${reason}\n`);
+  console.log(`agent-suites: native trainer kernel not built (${reason}); the trainer uses its WebAssembly kernels (npm run build retries)`);
   process.exit(0);
 }
 
@@ -52,4 +59,5 @@ try {
   const detail = err.code === 'ENOENT' ? `no C compiler "${cc}"` : String(err.stderr ?? err.message).trim().split('\n').slice(-2).join(' ');
   skip(detail);
 }
+rmSync(SKIPPED, { force: true });
 console.log(`agent-suites: built ${NATIVE_ADDON}`);
