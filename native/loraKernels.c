@@ -1,6 +1,7 @@
 /*
- * Native integer kernel for the built-in LoRA trainer (optional; the trainer falls back to its
- * WebAssembly kernels when this addon is not built or the CPU lacks AVX2).
+ * Native kernels for the built-in LoRA trainer (optional; the trainer falls back to its
+ * WebAssembly kernels when this addon is not built or the CPU lacks AVX2): the integer product
+ * igemm (AVX2, AVX-512 BW), the f32 products gemm / gemmT (AVX-512), and huge-page advice.
  *
  * igemm here computes exactly what intGemmModule.ts's igemm computes, on the same operand layouts
  * in the same shared WebAssembly memory: exact int32 sums per segment, then, per segment and in the
@@ -18,6 +19,7 @@
  */
 #include <node_api.h>
 #include <stdint.h>
+#include <stdio.h>
 #ifdef __linux__
 #include <sys/mman.h>
 #endif
@@ -111,6 +113,64 @@ AVX512 static void pair_avx512(const uint8_t *pw, const uint8_t *px, const uint8
   }
   _mm256_storeu_ps(f, acc);
 }
+
+/*
+ * gemm / gemmT: C (+)= A·B as gemmModule.ts defines them (A packed in blocks of four rows, 16
+ * bytes per k; B and C row-major, strides in bytes; gemmT stores C transposed). Every element is
+ * computed as the WebAssembly kernel computes it: acc = 0, then for k in order acc = a·b + acc,
+ * fused (one rounding) when that module was built with relaxed SIMD's multiply-add, else a
+ * product and a sum; then C = acc or C = acc + C. So the results are bit-equal, whatever the strip
+ * widths: here 16 columns per 512-bit vector, a masked vector for the last few.
+ */
+#define GEMM_STRIP(FUSED)                                                                             \
+  for (uint32_t j = 0; j < n; j += 16) {                                                             \
+    __mmask16 mask = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);           \
+    const uint8_t *pa = m + ap + (size_t)(mb / 4) * aBlockStride;                                     \
+    const uint8_t *pb = m + b + (size_t)j * 4;                                                        \
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;                                      \
+    for (uint32_t kk = 0; kk < k; kk++, pa += 16, pb += ldb) {                                        \
+      __m512 bv = _mm512_maskz_loadu_ps(mask, pb);                                                    \
+      const float *av = (const float *)pa;                                                            \
+      if (FUSED) {                                                                                    \
+        c0 = _mm512_fmadd_ps(_mm512_set1_ps(av[0]), bv, c0);                                          \
+        c1 = _mm512_fmadd_ps(_mm512_set1_ps(av[1]), bv, c1);                                          \
+        c2 = _mm512_fmadd_ps(_mm512_set1_ps(av[2]), bv, c2);                                          \
+        c3 = _mm512_fmadd_ps(_mm512_set1_ps(av[3]), bv, c3);                                          \
+      } else {                                                                                        \
+        c0 = _mm512_add_ps(c0, _mm512_mul_ps(_mm512_set1_ps(av[0]), bv));                             \
+        c1 = _mm512_add_ps(c1, _mm512_mul_ps(_mm512_set1_ps(av[1]), bv));                             \
+        c2 = _mm512_add_ps(c2, _mm512_mul_ps(_mm512_set1_ps(av[2]), bv));                             \
+        c3 = _mm512_add_ps(c3, _mm512_mul_ps(_mm512_set1_ps(av[3]), bv));                             \
+      }                                                                                               \
+    }                                                                                                 \
+    __m512 cr[4] = {c0, c1, c2, c3};                                                                  \
+    for (uint32_t r = 0; r < rows; r++) store_c(m, c, ldc, mb + r, j, cr[r], mask, acc, transposed);  \
+  }
+
+/* Row i, columns j… (the mask's lanes) of C: stored, or added to what is there (acc + C). */
+AVX512 static inline void store_c(uint8_t *m, uint32_t c, uint32_t ldc, uint32_t i, uint32_t j, __m512 v,
+                                  __mmask16 mask, uint32_t acc, int transposed) {
+  if (!transposed) {
+    float *pc = (float *)(m + c + (size_t)i * ldc + (size_t)j * 4);
+    if (acc) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, pc));
+    _mm512_mask_storeu_ps(pc, mask, v);
+    return;
+  }
+  float lanes[16];
+  _mm512_storeu_ps(lanes, v);
+  for (uint32_t l = 0; l < 16 && (mask >> l & 1); l++) {
+    float *pc = (float *)(m + c + (size_t)(j + l) * ldc + (size_t)i * 4);
+    *pc = acc ? lanes[l] + *pc : lanes[l];
+  }
+}
+
+AVX512 static void gemm_avx512(uint8_t *m, uint32_t ap, uint32_t aBlockStride, uint32_t b, uint32_t ldb, uint32_t c,
+                               uint32_t ldc, uint32_t mRows, uint32_t n, uint32_t k, uint32_t acc, int transposed, int fused) {
+  for (uint32_t mb = 0; mb < mRows; mb += 4) {
+    uint32_t rows = mRows - mb < 4 ? mRows - mb : 4;
+    if (fused) { GEMM_STRIP(1) } else { GEMM_STRIP(0) }
+  }
+}
 #endif
 
 /* Stores (acc = 0) or adds (acc ≠ 0) the first `left` (at most 4) outputs of one token. */
@@ -155,29 +215,46 @@ static void cpu_features(int *avx2, int *avx512) {
 #endif
 }
 
-/* igemm(memory: Uint8Array over the whole shared memory, ...the 15 arguments of intGemmModule's
- * igemm, byte offsets into that memory). The view is passed on every call (a microsecond's
- * fraction against a tile's work) so that no per-thread state can point at another memory. */
-static napi_value js_igemm(napi_env env, napi_callback_info info) {
-  PairFn *pair = NULL;
+/*
+ * The kernels' calls: (memory: Uint8Array over the whole shared memory, then `count` numbers: byte
+ * offsets into that memory and sizes). The view is passed on every call (a microsecond's fraction
+ * against a call's work) so that no per-thread state can point at another memory. Reads them into
+ * *base and a[], with the function's data in *fdata; on bad input throws a TypeError naming `name`
+ * and returns 0.
+ */
+static int read_call(napi_env env, napi_callback_info info, const char *name, size_t count, uint8_t **base,
+                     uint32_t *a, void **fdata) {
   size_t argc = 16;
   napi_value argv[16];
-  uint32_t a[15];
   void *data = NULL;
   size_t length = 0;
   napi_typedarray_type type;
-  napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&pair);
-  if (argc != 16 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "igemm(memory: Uint8Array, 15 offsets and sizes)");
-    return NULL;
+  char message[96];
+  napi_get_cb_info(env, info, &argc, argv, NULL, fdata);
+  if (argc != count + 1 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok ||
+      type != napi_uint8_array) {
+    snprintf(message, sizeof message, "%s(memory: Uint8Array, %zu offsets and sizes)", name, count);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
   }
-  for (int i = 0; i < 15; i++) {
+  for (size_t i = 0; i < count; i++) {
     if (napi_get_value_uint32(env, argv[i + 1], &a[i]) != napi_ok) {
-      napi_throw_type_error(env, NULL, "igemm: arguments 2 to 16 must be numbers");
-      return NULL;
+      snprintf(message, sizeof message, "%s: arguments 2 to %zu must be numbers", name, count + 1);
+      napi_throw_type_error(env, NULL, message);
+      return 0;
     }
   }
-  igemm(pair, (uint8_t *)data, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14]);
+  *base = (uint8_t *)data;
+  return 1;
+}
+
+/* igemm(memory, ...the 15 arguments of intGemmModule's igemm); the pair kernel is the function's data. */
+static napi_value js_igemm(napi_env env, napi_callback_info info) {
+  void *pair = NULL;
+  uint8_t *m = NULL;
+  uint32_t a[15];
+  if (read_call(env, info, "igemm", 15, &m, a, &pair))
+    igemm((PairFn *)pair, m, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14]);
   return NULL;
 }
 
@@ -207,6 +284,21 @@ static napi_value js_advise_huge_pages(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* gemm(memory, ...the 10 arguments of gemmModule's gemm); the variant (bit 0: C transposed, bit 1:
+ * fused multiply-add) is the function's data. */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  void *variant = NULL;
+  uint8_t *m = NULL;
+  uint32_t a[10];
+  if (read_call(env, info, "gemm", 10, &m, a, &variant)) {
+#ifdef HAVE_X86
+    uintptr_t v = (uintptr_t)variant;
+    gemm_avx512(m, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], (int)(v & 1), (int)(v >> 1 & 1));
+#endif
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, flag;
   napi_create_function(env, "adviseHugePages", NAPI_AUTO_LENGTH, js_advise_huge_pages, NULL, &fn);
@@ -225,6 +317,14 @@ NAPI_MODULE_INIT() {
     napi_set_named_property(env, exports, "igemm", fn);
     napi_create_function(env, "igemmAvx2", NAPI_AUTO_LENGTH, js_igemm, (void *)pair_avx2, &fn);
     napi_set_named_property(env, exports, "igemmAvx2", fn);
+  }
+  if (has_avx512) {
+    /* The f32 products, AVX-512 only: gemm / gemmT, each plain and with fused multiply-add. */
+    static const char *names[4] = {"gemm", "gemmT", "gemmFused", "gemmTFused"};
+    for (uintptr_t v = 0; v < 4; v++) {
+      napi_create_function(env, names[v], NAPI_AUTO_LENGTH, js_gemm, (void *)v, &fn);
+      napi_set_named_property(env, exports, names[v], fn);
+    }
   }
 #endif
   return exports;

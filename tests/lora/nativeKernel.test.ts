@@ -8,7 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { intModule } from '../../src/suites/adaptive-learning/trainers/lora/kernels/kernelModules.js';
 import { intKernels } from '../../src/suites/adaptive-learning/trainers/lora/kernels/intGemmModule.js';
-import { intKernelName, nativeAddon, nativeIgemm } from '../../src/suites/adaptive-learning/trainers/lora/kernels/nativeKernels.js';
+import { intKernelName, nativeAddon, nativeGemm, nativeIgemm } from '../../src/suites/adaptive-learning/trainers/lora/kernels/nativeKernels.js';
+import { gemmKernels, gemmModuleBytes } from '../../src/suites/adaptive-learning/trainers/lora/kernels/gemmModule.js';
+import { gemmModule } from '../../src/suites/adaptive-learning/trainers/lora/kernels/kernelModules.js';
 import { seededRandom } from '../../src/util/seededRandom.js';
 
 const rand = seededRandom(2026);
@@ -60,6 +62,45 @@ test('native igemm (AVX2 and the widest kernel) equals the WebAssembly igemm bit
     }
   }
   assert.is(checked, 64);
+});
+
+test('native gemm and gemmT (AVX-512) equal the WebAssembly ones bit for bit, with and without fused multiply-add: ragged rows and columns, overwrite and accumulate', () => {
+  if (!nativeAddon()?.avx512) return;
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
+  const fusedModule = gemmModule();
+  const variants = [
+    { fused: false, wasm: gemmKernels(new WebAssembly.Module(gemmModuleBytes({ minPages: 1, maxPages: 65536, shared: true }, false)), memory) },
+    ...(fusedModule.fused ? [{ fused: true, wasm: gemmKernels(fusedModule.module, memory) }] : []),
+  ];
+  assert.ok(variants.length === 2 || !fusedModule.fused);
+  const f32 = new Float32Array(memory.buffer);
+  let checked = 0;
+  for (const { fused, wasm } of variants) {
+    const native = nativeGemm(memory, fused);
+    assert.ok(native.gemm && native.gemmT, 'native gemm missing on an AVX-512 CPU');
+    for (const [m, n, k] of [[1, 1, 1], [3, 5, 7], [4, 16, 64], [7, 17, 33], [13, 33, 64], [5, 100, 128], [8, 3, 256]] as const) {
+      const blocks = Math.ceil(m / 4), ldb = n + 3, ldc = Math.max(n, m) + 5;
+      let p = 4096;
+      const alloc = (floats: number): number => { const at = p; p += ((floats * 4 + 63) & ~63); return at; };
+      const ap = alloc(blocks * k * 4), b = alloc(k * ldb), cA = alloc(Math.max(m, n) * ldc), cB = alloc(Math.max(m, n) * ldc);
+      // Packed A: block `bl`, step kk, lane r at (bl·k + kk)·4 + r; rows past m are zeros.
+      for (let i = 0; i < blocks * k * 4; i++) f32[ap / 4 + i] = Math.floor(i / (k * 4)) * 4 + (i % 4) < m ? rand() * 2 - 1 : 0;
+      for (let i = 0; i < k * ldb; i++) f32[b / 4 + i] = rand() * 2 - 1;
+      for (const [name, w, nat] of [['gemm', wasm.gemm, native.gemm!], ['gemmT', wasm.gemmT, native.gemmT!]] as const) {
+        for (const acc of [0, 1]) {
+          for (let i = 0; i < Math.max(m, n) * ldc; i++) f32[cA / 4 + i] = f32[cB / 4 + i] = rand() - 0.5;
+          w(ap, k * 16, b, ldb * 4, cA, ldc * 4, m, n, k, acc);
+          nat(ap, k * 16, b, ldb * 4, cB, ldc * 4, m, n, k, acc);
+          const a = new Uint32Array(memory.buffer, cA, Math.max(m, n) * ldc), bb = new Uint32Array(memory.buffer, cB, Math.max(m, n) * ldc);
+          for (let i = 0; i < a.length; i++) {
+            if (a[i] !== bb[i]) assert.unreachable(`${name}${fused ? ' (fused)' : ''} m ${m} n ${n} k ${k} acc ${acc}: element ${i} differs (${f32[cA / 4 + i]} vs ${f32[cB / 4 + i]})`);
+          }
+          checked++;
+        }
+      }
+    }
+  }
+  assert.is(checked, variants.length * 28);
 });
 
 test('native igemm refuses malformed calls with a TypeError instead of reading wild memory', () => {

@@ -92,7 +92,7 @@ export class MatmulEngine {
     this.threads = Math.max(1, Math.floor(threads));
     const { module, fused } = gemmModule();
     this.fusedMultiplyAdd = fused;
-    const modules = { gemm: module, int: intModule(), elementwise: elementwiseModule() };
+    const modules = { gemm: module, gemmFused: fused, int: intModule(), elementwise: elementwiseModule() };
     this.kernels = instantiateKernels(modules, arena.memory);
     const ctlPtr = arena.alloc(Ctl.Size * 4);
     this.ctl = new Int32Array(arena.memory.buffer, ctlPtr, Ctl.Size).fill(0);

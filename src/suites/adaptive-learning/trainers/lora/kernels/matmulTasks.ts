@@ -14,7 +14,7 @@
 // of dx) multiplies it by the quantised dy. y and dx are row-major f32 in the shared memory.
 import { gemmKernels, type GemmKernels } from './gemmModule.js';
 import { GRAD_SEGMENT, intKernels, type IntKernels } from './intGemmModule.js';
-import { nativeIgemm } from './nativeKernels.js';
+import { nativeGemm, nativeIgemm } from './nativeKernels.js';
 import type { RmsNormBackRowsFn, RmsNormRowsFn, SoftmaxCausalBackwardFn, SoftmaxCausalFn, SwiGluBackwardFn, SwiGluFn, VectorAddFn } from './elementwiseModule.js';
 import { activationBlockScales, intLayoutOf, q40BlockScales, q4kDequantScales, q4kRowForTile, unpackWeightRow, weightHasMins } from './intOperands.js';
 import { GgmlType } from '../../../../../gguf/ggufTypes.js';
@@ -74,14 +74,20 @@ export type Kernels = GemmKernels & IntKernels & AttentionKernels & {
 };
 
 /** The compiled kernel modules, shared with every thread. */
-export interface KernelModules { gemm: WebAssembly.Module; int: WebAssembly.Module; elementwise: WebAssembly.Module }
+export interface KernelModules {
+  gemm: WebAssembly.Module;
+  /** Whether `gemm` was built with fused multiply-add (the native gemm must round the same way). */
+  gemmFused: boolean;
+  int: WebAssembly.Module;
+  elementwise: WebAssembly.Module;
+}
 
 /** Every kernel, instantiated on `memory` for one thread. */
 export function instantiateKernels(modules: KernelModules, memory: WebAssembly.Memory): Kernels {
   const gate = new WebAssembly.Instance(modules.elementwise, { env: { memory } }).exports;
   const ints = intKernels(modules.int, memory);
   return {
-    ...gemmKernels(modules.gemm, memory), ...ints, igemm: nativeIgemm(memory) ?? ints.igemm,
+    ...gemmKernels(modules.gemm, memory), ...nativeGemm(memory, modules.gemmFused), ...ints, igemm: nativeIgemm(memory) ?? ints.igemm,
     swiGlu: gate.swiGlu as SwiGluFn, swiGluBackward: gate.swiGluBackward as SwiGluBackwardFn, vectorAdd: gate.vectorAdd as VectorAddFn,
     softmaxCausal: gate.softmaxCausal as SoftmaxCausalFn, softmaxCausalBackward: gate.softmaxCausalBackward as SoftmaxCausalBackwardFn,
     rmsNormRows: gate.rmsNormRows as RmsNormRowsFn, rmsNormBackRows: gate.rmsNormBackRows as RmsNormBackRowsFn,

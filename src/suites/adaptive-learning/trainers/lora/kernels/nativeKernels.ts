@@ -1,7 +1,9 @@
 // The optional native integer kernel (native/loraKernels.c, built into build/loraKernels.node by
 // scripts/buildNative.mjs). Where it loads and the CPU has AVX2, the integer products (igemm) run
 // there instead of in WebAssembly (AVX-512 where the CPU has it): the same arguments, the same
-// memory, bit-equal results, ~1.5–2× the speed; the addon also asks for huge pages for the
+// memory, bit-equal results, ~1.5–2× the speed. On AVX-512 CPUs the f32 products (gemm, gemmT:
+// the LoRA branches, attention, and the forward of F16/BF16/F32/Q4_1/Q5_1/Q2_K/Q3_K weights) run
+// there too, rounding as the WebAssembly module does. The addon also asks for huge pages for the
 // trainer's memory (SharedArena). Anywhere else (not built, another CPU,
 // AGENT_SUITES_NATIVE_KERNELS=0) the trainer runs its WebAssembly kernel on ordinary pages, so
 // nothing depends on a compiler being present.
@@ -9,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../../../../runtime/sourceLayout.js';
+import type { GemmFn } from './gemmModule.js';
 import type { IgemmFn } from './intGemmModule.js';
 
 type NativeIgemm = (memory: Uint8Array, ...args: Parameters<IgemmFn>) => void;
@@ -21,7 +24,11 @@ interface NativeAddon {
   /** The AVX2 kernel, whatever the CPU has beyond it (for the tests). */
   igemmAvx2: NativeIgemm;
   adviseHugePages(memory: Uint8Array, bytes: number): boolean;
+  /** The f32 products (AVX-512 CPUs only): C = A·B and C transposed, plain and fused multiply-add. */
+  gemm?: NativeGemm; gemmT?: NativeGemm; gemmFused?: NativeGemm; gemmTFused?: NativeGemm;
 }
+
+type NativeGemm = (memory: Uint8Array, ...args: Parameters<GemmFn>) => void;
 
 export const NATIVE_ADDON_PATH = join(REPO_ROOT, 'build/loraKernels.node');
 
@@ -51,12 +58,30 @@ export function intKernelName(): IntKernelName {
 export function nativeIgemm(memory: WebAssembly.Memory, kernel: 'best' | 'avx2' = 'best'): IgemmFn | undefined {
   const native = nativeAddon();
   if (!native) return undefined;
-  const igemm = kernel === 'avx2' ? native.igemmAvx2 : native.igemm;
-  // A shared memory grows in place, so one view's base address stays valid; the view is only
-  // re-made when the buffer object changes (after a grow) to keep its length right.
+  return overMemory(memory, kernel === 'avx2' ? native.igemmAvx2 : native.igemm);
+}
+
+/**
+ * A function over `memory` calling `fn` with a view of it. A shared memory grows in place, so the
+ * view's base address stays valid; it is re-made only when the buffer object changes (after a
+ * grow), to keep its length right.
+ */
+function overMemory<A extends unknown[]>(memory: WebAssembly.Memory, fn: (view: Uint8Array, ...args: A) => void): (...args: A) => void {
   let view = new Uint8Array(memory.buffer);
   return (...args) => {
     if (view.buffer !== memory.buffer) view = new Uint8Array(memory.buffer);
-    igemm(view, ...args);
+    fn(view, ...args);
   };
+}
+
+/**
+ * gemm and gemmT on the native kernel over `memory`, rounding as the WebAssembly module does
+ * (`fused`: its multiply-adds are fused); an empty object where there is none (no AVX-512).
+ */
+export function nativeGemm(memory: WebAssembly.Memory, fused: boolean): { gemm?: GemmFn; gemmT?: GemmFn } {
+  const native = nativeAddon();
+  const gemm = fused ? native?.gemmFused : native?.gemm;
+  const gemmT = fused ? native?.gemmTFused : native?.gemmT;
+  if (!gemm || !gemmT) return {};
+  return { gemm: overMemory(memory, gemm), gemmT: overMemory(memory, gemmT) };
 }
