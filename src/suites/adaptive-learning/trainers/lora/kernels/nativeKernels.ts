@@ -1,11 +1,11 @@
-// The optional native integer kernel (native/loraKernels.c, built into build/loraKernels.node by
+// The optional native kernels (native/loraKernels.c, built into build/loraKernels.node by
 // scripts/buildNative.mjs). Where it loads and the CPU has AVX2, the integer products (igemm) run
 // there instead of in WebAssembly (AVX-512 where the CPU has it): the same arguments, the same
 // memory, bit-equal results, ~1.5–2× the speed. On AVX-512 CPUs the f32 products (gemm, gemmT:
 // the LoRA branches, attention, and the forward of F16/BF16/F32/Q4_1/Q5_1/Q2_K/Q3_K weights) run
 // there too, rounding as the WebAssembly module does. The addon also asks for huge pages for the
 // trainer's memory (SharedArena). Anywhere else (not built, another CPU,
-// AGENT_SUITES_NATIVE_KERNELS=0) the trainer runs its WebAssembly kernel on ordinary pages, so
+// AGENT_SUITES_NATIVE_KERNELS=0) the trainer runs its WebAssembly kernels on ordinary pages, so
 // nothing depends on a compiler being present.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
