@@ -122,31 +122,6 @@ AVX512 static void pair_avx512(const uint8_t *pw, const uint8_t *px, const uint8
  * product and a sum; then C = acc or C = acc + C. So the results are bit-equal, whatever the strip
  * widths: here 16 columns per 512-bit vector, a masked vector for the last few.
  */
-#define GEMM_STRIP(FUSED)                                                                             \
-  for (uint32_t j = 0; j < n; j += 16) {                                                             \
-    __mmask16 mask = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);           \
-    const uint8_t *pa = m + ap + (size_t)(mb / 4) * aBlockStride;                                     \
-    const uint8_t *pb = m + b + (size_t)j * 4;                                                        \
-    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;                                      \
-    for (uint32_t kk = 0; kk < k; kk++, pa += 16, pb += ldb) {                                        \
-      __m512 bv = _mm512_maskz_loadu_ps(mask, pb);                                                    \
-      const float *av = (const float *)pa;                                                            \
-      if (FUSED) {                                                                                    \
-        c0 = _mm512_fmadd_ps(_mm512_set1_ps(av[0]), bv, c0);                                          \
-        c1 = _mm512_fmadd_ps(_mm512_set1_ps(av[1]), bv, c1);                                          \
-        c2 = _mm512_fmadd_ps(_mm512_set1_ps(av[2]), bv, c2);                                          \
-        c3 = _mm512_fmadd_ps(_mm512_set1_ps(av[3]), bv, c3);                                          \
-      } else {                                                                                        \
-        c0 = _mm512_add_ps(c0, _mm512_mul_ps(_mm512_set1_ps(av[0]), bv));                             \
-        c1 = _mm512_add_ps(c1, _mm512_mul_ps(_mm512_set1_ps(av[1]), bv));                             \
-        c2 = _mm512_add_ps(c2, _mm512_mul_ps(_mm512_set1_ps(av[2]), bv));                             \
-        c3 = _mm512_add_ps(c3, _mm512_mul_ps(_mm512_set1_ps(av[3]), bv));                             \
-      }                                                                                               \
-    }                                                                                                 \
-    __m512 cr[4] = {c0, c1, c2, c3};                                                                  \
-    for (uint32_t r = 0; r < rows; r++) store_c(m, c, ldc, mb + r, j, cr[r], mask, acc, transposed);  \
-  }
-
 /* Row i, columns j… (the mask's lanes) of C: stored, or added to what is there (acc + C). */
 AVX512 static inline void store_c(uint8_t *m, uint32_t c, uint32_t ldc, uint32_t i, uint32_t j, __m512 v,
                                   __mmask16 mask, uint32_t acc, int transposed) {
@@ -164,11 +139,40 @@ AVX512 static inline void store_c(uint8_t *m, uint32_t c, uint32_t ldc, uint32_t
   }
 }
 
+/* acc + a·b, rounded once (fused) or twice (a product, then a sum). */
+AVX512 static inline __m512 multiply_add(__m512 a, __m512 b, __m512 acc, int fused) {
+  return fused ? _mm512_fmadd_ps(a, b, acc) : _mm512_add_ps(acc, _mm512_mul_ps(a, b));
+}
+
+/* Rows mb… (`rows` ≤ 4, one packed block of A) against every column of B. Inlined into each
+ * gemm_avx512 variant, so `fused` and `transposed` are constants there. */
+AVX512 static inline __attribute__((always_inline)) void gemm_block(
+    uint8_t *m, const uint8_t *pa0, uint32_t b, uint32_t ldb, uint32_t c, uint32_t ldc, uint32_t mb, uint32_t rows,
+    uint32_t n, uint32_t k, uint32_t acc, int transposed, int fused) {
+  for (uint32_t j = 0; j < n; j += 16) {
+    __mmask16 mask = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+    const uint8_t *pa = pa0, *pb = m + b + (size_t)j * 4;
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    for (uint32_t kk = 0; kk < k; kk++, pa += 16, pb += ldb) {
+      __m512 bv = _mm512_maskz_loadu_ps(mask, pb);
+      const float *av = (const float *)pa;
+      c0 = multiply_add(_mm512_set1_ps(av[0]), bv, c0, fused);
+      c1 = multiply_add(_mm512_set1_ps(av[1]), bv, c1, fused);
+      c2 = multiply_add(_mm512_set1_ps(av[2]), bv, c2, fused);
+      c3 = multiply_add(_mm512_set1_ps(av[3]), bv, c3, fused);
+    }
+    __m512 cr[4] = {c0, c1, c2, c3};
+    for (uint32_t r = 0; r < rows; r++) store_c(m, c, ldc, mb + r, j, cr[r], mask, acc, transposed);
+  }
+}
+
 AVX512 static void gemm_avx512(uint8_t *m, uint32_t ap, uint32_t aBlockStride, uint32_t b, uint32_t ldb, uint32_t c,
                                uint32_t ldc, uint32_t mRows, uint32_t n, uint32_t k, uint32_t acc, int transposed, int fused) {
   for (uint32_t mb = 0; mb < mRows; mb += 4) {
     uint32_t rows = mRows - mb < 4 ? mRows - mb : 4;
-    if (fused) { GEMM_STRIP(1) } else { GEMM_STRIP(0) }
+    const uint8_t *pa0 = m + ap + (size_t)(mb / 4) * aBlockStride;
+    if (fused) gemm_block(m, pa0, b, ldb, c, ldc, mb, rows, n, k, acc, transposed, 1);
+    else gemm_block(m, pa0, b, ldb, c, ldc, mb, rows, n, k, acc, transposed, 0);
   }
 }
 #endif

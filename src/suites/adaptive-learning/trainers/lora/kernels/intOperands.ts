@@ -62,7 +62,12 @@ const RNE = 6755399441055744;
 export function activationBlockScale(lay: IntLayout, amax: number): [number, number] {
   if (amax === 0) return [0, 0];
   const mul = f(127 / amax);
-  return [lay.seg === 256 ? f(1 / mul) : H[floatToHalf(f(amax / 127))]!, mul];
+  return [blockScale(lay.seg === 256, amax, mul), mul];
+}
+
+/** The scale of a block whose largest magnitude is amax (> 0), quantised with multiplier mul. */
+function blockScale(k256: boolean, amax: number, mul: number): number {
+  return k256 ? f(1 / mul) : H[floatToHalf(f(amax / 127))]!;
 }
 
 /**
@@ -82,7 +87,7 @@ export function activationBlockScales(lay: IntLayout, amax: Float32Array, amaxAt
     }
     const m = f(127 / a);
     mul[mulAt + i] = m;
-    sx[sxAt + i] = k256 ? f(1 / m) : H[floatToHalf(f(a / 127))]!;
+    sx[sxAt + i] = blockScale(k256, a, m);
   }
 }
 
