@@ -1,4 +1,4 @@
-import { test } from 'uvu';
+import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,23 +8,28 @@ import { GroupCommit } from '../../src/stores/sqlite/GroupCommit.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { MemoryStore } from '../../src/suites/memory-hub/memory/MemoryStore.js';
 import { HashingEmbedder } from '../../src/suites/memory-hub/search/HashingEmbedder.js';
+import type { Embedder } from '../../src/suites/memory-hub/MemoryHubDeps.js';
 import { VectorSync } from '../../src/suites/memory-hub/search/VectorSync.js';
 import { queryNear, sentence } from '../../scripts/bench/syntheticText.js';
 
-// The HNSW graph behind large memory sets (issue 20), on a small set with the exact/graph switch
-// lowered to 300 vectors: built when the set grows past the switch, results match an exact scan,
-// filters hold, and the graph survives a restart (loaded from its file), a crash (changes
-// replayed from vector_index_log) and a lost file (rebuilt in the background).
+// The large-set indexes behind big memory sets (issue 20), each on a small set with the exact
+// switch lowered to 300 vectors: the column index (sparse vectors: the hashing embedder) and the
+// HNSW graph (dense vectors: the same embedder flagged dense here, as a model's would be). Each is
+// built when the set grows past the switch, its results match an exact scan, filters hold, and it
+// survives a restart (loaded from its file), a crash (changes replayed from vector_index_log) and
+// a lost file (rebuilt in the background).
 
 const N = 2000;
 const SWITCH = 300;
 const log = createLogger('test', { test: true });
 const embedder = new HashingEmbedder(256);
+/** The same vectors presented as dense ones: they go to the HNSW graph. */
+const denseEmbedder: Embedder = { name: embedder.name, dimensions: embedder.dimensions, sparse: false, embed: (t) => embedder.embed(t) };
 
-function open(dir: string): { db: SqliteDatabase; store: MemoryStore; sync: VectorSync } {
+function open(dir: string, e: Embedder): { db: SqliteDatabase; store: MemoryStore; sync: VectorSync } {
   const db = openDatabase(join(dir, 'memory_hub.db'), 'memory-hub');
   const store = new MemoryStore(db, undefined, { maxContentBytes: 1 << 16 });
-  const sync = new VectorSync(db, embedder, log, SWITCH);
+  const sync = new VectorSync(db, e, log, SWITCH);
   sync.load();
   return { db, store, sync };
 }
@@ -60,84 +65,89 @@ function recall(db: SqliteDatabase, sync: VectorSync, queries: number): number {
   return hit / (queries * 10);
 }
 
-let dir: string;
-test.before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'as-graph-'));
-});
-test.after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+function largeIndexSuite(kind: 'columns' | 'hnsw', e: Embedder, file: string): void {
+  const test = suite(`large-set index: ${kind}`);
+  let dir: string;
+  test.before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'as-large-index-'));
+  });
+  test.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-test('above the switch the graph answers: recall against an exact scan, exact similarities, filters', async () => {
-  const h = open(dir);
-  await h.sync.ready();
-  // Below the switch no graph is kept (a graph insert per memory would cost more than the scans).
-  h.store.addMany(Array.from({ length: 100 }, (_, i) => ({ content: sentence(i), memory_type: i % 10 === 0 ? 'rare' : 'bench' })));
-  GroupCommit.for(h.db).flush();
-  assert.is(await h.sync.sync(), 100);
-  assert.is(h.sync.index.annReady, false);
-  assert.is(h.sync.index.ann.count, 0);
-  assert.is(h.db.prepare('SELECT COUNT(*) FROM vector_index_log').pluck().get(), 0, 'no change log without a graph');
-  h.store.addMany(Array.from({ length: N - 100 }, (_, i) => ({ content: sentence(100 + i), memory_type: (100 + i) % 10 === 0 ? 'rare' : 'bench' })));
-  GroupCommit.for(h.db).flush();
-  assert.is(await h.sync.sync(), N - 100);
-  // Past the switch the graph is built in the background; the exact index answers meanwhile.
-  assert.is(h.sync.index.mode, 'exact');
-  await h.sync.ready();
-  assert.is(h.sync.index.mode, 'hnsw');
-  assert.is(h.sync.index.hasExact, false, 'the exact index is dropped above the switch');
-  const r = recall(h.db, h.sync, 40);
-  assert.ok(r >= 0.95, `recall@10 ${r}`);
-  // Similarities are exact cosines, in order.
-  const q = embedder.embedOne(queryNear(5, 5));
-  const hits = h.sync.index.search(q, 10);
-  const truth = exactTopK(h.db, q, 1)[0];
-  assert.is(hits[0]!.seq, truth);
-  for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.similarity >= hits[i]!.similarity);
-  // A selective filter (memory_type 'rare') only returns those rows.
-  const rare = new Set(h.db.prepare("SELECT seq FROM memories WHERE memory_type = 'rare'").pluck().all() as number[]);
-  const filtered = h.sync.index.search(q, 10, -1, rare);
-  assert.is(filtered.length, 10);
-  assert.ok(filtered.every((x) => rare.has(x.seq)));
-  close(h, { save: true });
-  assert.ok(existsSync(join(dir, 'memory_vectors.usearch')) && existsSync(join(dir, 'memory_vectors.usearch.json')), 'graph saved on close');
-});
+  test('above the switch the large-set index answers: recall against an exact scan, exact similarities, filters', async () => {
+    const h = open(dir, e);
+    await h.sync.ready();
+    // Below the switch no graph is kept (a graph insert per memory would cost more than the scans).
+    h.store.addMany(Array.from({ length: 100 }, (_, i) => ({ content: sentence(i), memory_type: i % 10 === 0 ? 'rare' : 'bench' })));
+    GroupCommit.for(h.db).flush();
+    assert.is(await h.sync.sync(), 100);
+    assert.is(h.sync.index.annReady, false);
+    assert.is(h.sync.index.ann.count, 0);
+    assert.is(h.db.prepare('SELECT COUNT(*) FROM vector_index_log').pluck().get(), 0, 'no change log without a graph');
+    h.store.addMany(Array.from({ length: N - 100 }, (_, i) => ({ content: sentence(100 + i), memory_type: (100 + i) % 10 === 0 ? 'rare' : 'bench' })));
+    GroupCommit.for(h.db).flush();
+    assert.is(await h.sync.sync(), N - 100);
+    // Past the switch the graph is built in the background; the exact index answers meanwhile.
+    assert.is(h.sync.index.mode, 'exact');
+    await h.sync.ready();
+    assert.is(h.sync.index.mode, kind);
+    assert.is(h.sync.index.hasExact, false, 'the exact index is dropped above the switch');
+    const r = recall(h.db, h.sync, 40);
+    assert.ok(r >= 0.95, `recall@10 ${r}`);
+    // Similarities are exact cosines, in order.
+    const q = embedder.embedOne(queryNear(5, 5));
+    const hits = h.sync.index.search(q, 10);
+    const truth = exactTopK(h.db, q, 1)[0];
+    assert.is(hits[0]!.seq, truth);
+    for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.similarity >= hits[i]!.similarity);
+    // A selective filter (memory_type 'rare') only returns those rows.
+    const rare = new Set(h.db.prepare("SELECT seq FROM memories WHERE memory_type = 'rare'").pluck().all() as number[]);
+    const filtered = h.sync.index.search(q, 10, -1, rare);
+    assert.is(filtered.length, 10);
+    assert.ok(filtered.every((x) => rare.has(x.seq)));
+    close(h, { save: true });
+    assert.ok(existsSync(join(dir, file)) && existsSync(join(dir, `${file}.json`)), 'graph saved on close');
+  });
 
-test('restart loads the saved graph (no rebuild); a crash after more writes is replayed from the log', async () => {
-  const h = open(dir);
-  assert.is(h.sync.index.annReady, true, 'ready at once: loaded from the file');
-  assert.is(h.sync.index.count, N);
-  assert.is(h.db.prepare('SELECT COUNT(*) FROM vector_index_log').pluck().get(), 0, 'the saved file covers the whole log');
-  // Writes after the save, then a "crash": no close, so the file still holds the old graph.
-  const extra = h.store.addMany([{ content: 'zanzibar quokka marmalade', memory_type: 'late' }]).ids;
-  GroupCommit.for(h.db).flush();
-  await h.sync.sync();
-  const gone = h.db.prepare("SELECT memory_id FROM memories WHERE memory_type = 'rare' LIMIT 1").pluck().get() as string;
-  h.store.delete(gone, false);
-  GroupCommit.for(h.db).flush();
-  await h.sync.sync();
-  close(h, { save: false });
+  test('restart loads the saved index (no rebuild); a crash after more writes is replayed from the log', async () => {
+    const h = open(dir, e);
+    assert.is(h.sync.index.annReady, true, 'ready at once: loaded from the file');
+    assert.is(h.sync.index.count, N);
+    assert.is(h.db.prepare('SELECT COUNT(*) FROM vector_index_log').pluck().get(), 0, 'the saved file covers the whole log');
+    // Writes after the save, then a "crash": no close, so the file still holds the old graph.
+    const extra = h.store.addMany([{ content: 'zanzibar quokka marmalade', memory_type: 'late' }]).ids;
+    GroupCommit.for(h.db).flush();
+    await h.sync.sync();
+    const gone = h.db.prepare("SELECT memory_id FROM memories WHERE memory_type = 'rare' LIMIT 1").pluck().get() as string;
+    h.store.delete(gone, false);
+    GroupCommit.for(h.db).flush();
+    await h.sync.sync();
+    close(h, { save: false });
 
-  const again = open(dir);
-  assert.is(again.sync.index.annReady, true, 'replayed at load, not rebuilt');
-  assert.is(again.sync.index.count, N, 'one added, one deleted');
-  const late = again.db.prepare('SELECT seq FROM memories WHERE memory_id = ?').pluck().get(extra[0]) as number;
-  assert.is(again.sync.index.search(embedder.embedOne('zanzibar quokka marmalade'), 1)[0]!.seq, late);
-  close(again, { save: true });
-});
+    const again = open(dir, e);
+    assert.is(again.sync.index.annReady, true, 'replayed at load, not rebuilt');
+    assert.is(again.sync.index.count, N, 'one added, one deleted');
+    const late = again.db.prepare('SELECT seq FROM memories WHERE memory_id = ?').pluck().get(extra[0]) as number;
+    assert.is(again.sync.index.search(embedder.embedOne('zanzibar quokka marmalade'), 1)[0]!.seq, late);
+    close(again, { save: true });
+  });
 
-test('a lost graph file is rebuilt in the background while the exact index answers', async () => {
-  rmSync(join(dir, 'memory_vectors.usearch'));
-  const h = open(dir);
-  assert.is(h.sync.index.annReady, false);
-  assert.is(h.sync.index.mode, 'exact');
-  assert.is(h.sync.index.search(embedder.embedOne(queryNear(7, 7)), 5).length, 5, 'answers during the rebuild');
-  await h.sync.ready();
-  assert.is(h.sync.index.annReady, true);
-  assert.is(h.sync.index.mode, 'hnsw');
-  const r = recall(h.db, h.sync, 20);
-  assert.ok(r >= 0.95, `recall@10 after rebuild ${r}`);
-  close(h, { save: true });
-});
+  test('a lost index file is rebuilt in the background while the exact index answers', async () => {
+    rmSync(join(dir, file));
+    const h = open(dir, e);
+    assert.is(h.sync.index.annReady, false);
+    assert.is(h.sync.index.mode, 'exact');
+    assert.is(h.sync.index.search(embedder.embedOne(queryNear(7, 7)), 5).length, 5, 'answers during the rebuild');
+    await h.sync.ready();
+    assert.is(h.sync.index.annReady, true);
+    assert.is(h.sync.index.mode, kind);
+    const r = recall(h.db, h.sync, 20);
+    assert.ok(r >= 0.95, `recall@10 after rebuild ${r}`);
+    close(h, { save: true });
+  });
+  test.run();
+}
 
-test.run();
+largeIndexSuite('columns', embedder, 'memory_vectors.columns');
+largeIndexSuite('hnsw', denseEmbedder, 'memory_vectors.usearch');

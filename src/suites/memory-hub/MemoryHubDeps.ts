@@ -8,6 +8,8 @@ import type { RedisConnections } from '../../stores/redis/RedisConnections.js';
 export interface Embedder {
   readonly name: string;
   readonly dimensions: number;
+  /** Most of each vector is zero (large sets are then searched by ColumnIndex, not a graph). */
+  readonly sparse?: boolean;
   embed(texts: string[]): Promise<Float32Array[]>;
   close?(): Promise<void>;
 }

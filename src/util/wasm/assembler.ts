@@ -139,6 +139,8 @@ export class Code {
   i16x8Splat(): this { return this.simd(0x10); }
   v128And(): this { return this.simd(0x4e); }
   i8x16ShrU(): this { return this.simd(0x6d); }
+  i16x8ExtendLowI8x16S(): this { return this.simd(0x87); }
+  i16x8ExtendHighI8x16S(): this { return this.simd(0x88); }
   i16x8ExtendLowI8x16U(): this { return this.simd(0x89); }
   i16x8ExtendHighI8x16U(): this { return this.simd(0x8a); }
   i16x8Mul(): this { return this.simd(0x95); }
@@ -157,6 +159,8 @@ export class Code {
   i16x8ExtmulLowI8x16S(): this { return this.simd(0x9c); }
   i16x8ExtmulHighI8x16S(): this { return this.simd(0x9d); }
   i16x8Add(): this { return this.simd(0x8e); }
+  i16x8MaxS(): this { return this.simd(0x98); }
+  i16x8ExtractLaneS(lane: number): this { return this.simd(0x18, lane); }
   i32x4ExtaddPairwiseI16x8S(): this { return this.simd(0x7e); }
   i32x4Add(): this { return this.simd(0xae); }
   i32x4ExtractLane(lane: number): this { return this.simd(0x1b, lane); }

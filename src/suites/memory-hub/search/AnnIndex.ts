@@ -1,6 +1,9 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { quantize } from './int8DotKernel.js';
+import { readSavedMeta, writeSavedMeta, type AnnMeta, type LargeSetIndex } from './largeSetIndex.js';
+
+export type { AnnMeta } from './largeSetIndex.js';
 
 /**
  * Approximate nearest neighbours for large memory sets: an HNSW graph from usearch (a native
@@ -38,18 +41,8 @@ function usearchModule(): UsearchModule {
   return usearch;
 }
 
-/** What a saved index was built from; a mismatch means it cannot be used. */
-export interface AnnMeta {
-  embedder: string;
-  dims: number;
-  /** Last vector_index_log id the saved graph includes; later entries are replayed at load. */
-  logId: number;
-  count: number;
-  connectivity: number;
-  version: 1;
-}
-
-export class AnnIndex {
+export class AnnIndex implements LargeSetIndex {
+  readonly kind = 'hnsw';
   private index: UsearchIndex;
   /** Changed since the last save (or never saved). */
   dirty = false;
@@ -100,22 +93,15 @@ export class AnnIndex {
   save(file: string, meta: Omit<AnnMeta, 'count' | 'connectivity' | 'version'>): void {
     this.index.save(`${file}.tmp`);
     renameSync(`${file}.tmp`, file);
-    const full: AnnMeta = { ...meta, count: this.count, connectivity: ANN_CONNECTIVITY, version: 1 };
-    writeFileSync(`${file}.json.tmp`, JSON.stringify(full));
-    renameSync(`${file}.json.tmp`, `${file}.json`);
+    const full: AnnMeta = { ...meta, count: this.count, connectivity: ANN_CONNECTIVITY, kind: this.kind, version: 1 };
+    writeSavedMeta(file, full);
     this.dirty = false;
   }
 
   /** Loads a saved graph if its meta data matches; undefined (and nothing loaded) otherwise. */
   load(file: string, expect: { embedder: string; dims: number }): AnnMeta | undefined {
-    if (!existsSync(file) || !existsSync(`${file}.json`)) return undefined;
-    let meta: AnnMeta;
-    try {
-      meta = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as AnnMeta;
-    } catch {
-      return undefined;
-    }
-    if (meta.version !== 1 || meta.embedder !== expect.embedder || meta.dims !== expect.dims || meta.connectivity !== ANN_CONNECTIVITY) return undefined;
+    const meta = readSavedMeta(file, this.kind, expect);
+    if (!meta || meta.dims !== this.dims || meta.connectivity !== ANN_CONNECTIVITY) return undefined;
     const fresh = AnnIndex.create(this.dims);
     try {
       fresh.load(file);
@@ -134,7 +120,4 @@ export class AnnIndex {
     this.dirty = true;
   }
 
-  static discard(file: string): void {
-    for (const f of [file, `${file}.json`]) rmSync(f, { force: true });
-  }
 }

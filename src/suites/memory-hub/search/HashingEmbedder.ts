@@ -19,6 +19,8 @@ const TOKEN = /[\p{L}\p{N}]+/gu;
  */
 export class HashingEmbedder implements Embedder {
   readonly name: string;
+  /** A text sets a few buckets per word: a sentence fills a few dozen of 256 dimensions. */
+  readonly sparse = true;
 
   constructor(readonly dimensions = 256) {
     if (!Number.isInteger(dimensions) || dimensions < 16 || dimensions > 4096) {

@@ -1,16 +1,20 @@
 import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
 import { AnnIndex } from './AnnIndex.js';
+import { ColumnIndex } from './ColumnIndex.js';
+import type { LargeSetIndex } from './largeSetIndex.js';
 import { VectorIndex, type VectorHit } from './VectorIndex.js';
 
 /**
  * Up to this many vectors a search is an exact scan (VectorIndex: int8 SIMD pass + float re-score:
- * about 2 ms at 10k, linear in the count); above it the HNSW graph answers. On the bench's
- * 256-dim vectors the graph was not faster than the scan at 100k (8 ms p50, recall 0.92 with a
- * build beam of 64), so the line sits above that. The graph is built in the background
- * when the set first grows past the line (below it, a graph insert per embedded memory would cost
- * more than every exact search) and kept from then on; the exact index is dropped once the graph
- * is ready (a million float32 vectors would take a gigabyte) and rebuilt from SQLite when the set
- * shrinks below half of the line.
+ * about 2 ms at 10k, linear in the count); above it the large-set index answers: for sparse
+ * vectors (the hashing embedder) ColumnIndex, which scores every vector on the query's dimensions
+ * (recall@10 ~1.0 at a million), for dense ones (embedding models) the HNSW graph (AnnIndex). On the
+ * bench's 256-dim hashing vectors the graph was not faster than the scan at 100k (8 ms p50, recall
+ * 0.92 with a build beam of 64), and at 1M it held recall 0.83 at 14 ms, hence the column index
+ * for them. The large-set index is built in the background when the set first grows past the
+ * line (below it, an insert per embedded memory would cost more than every exact search) and kept
+ * from then on; the exact index is dropped once it is ready (a million float32 vectors would take
+ * a gigabyte) and rebuilt from SQLite when the set shrinks below half of the line.
  */
 export const EXACT_MAX_VECTORS = 150_000;
 /** Graph candidates re-scored exactly per result wanted (at least ANN_MIN_CANDIDATES). */
@@ -21,12 +25,13 @@ const FILTER_EXACT_MAX = 8192;
 const ANN_MAX_CANDIDATES = 4096;
 
 /**
- * The memory vectors MemoryHub searches: exact for small sets, HNSW (AnnIndex) for large ones,
- * with every result's similarity computed exactly from the stored float32 vector. Vectors must be
- * L2-normalised (the dot product is the cosine).
+ * The memory vectors MemoryHub searches: exact for small sets, ColumnIndex or HNSW (AnnIndex) for
+ * large ones, with every result's similarity computed exactly from the stored float32 vector.
+ * Vectors must be L2-normalised (the dot product is the cosine).
  */
 export class MemoryVectorIndex {
-  readonly ann: AnnIndex;
+  /** The large-set index ('ann' for short; a graph or a column index, see above). */
+  readonly ann: LargeSetIndex;
   /** Present while the set is small, and while the graph is being rebuilt. */
   private flat?: VectorIndex;
   /** The graph holds every vector (false while it is rebuilt in the background). */
@@ -41,8 +46,10 @@ export class MemoryVectorIndex {
     embedder: string,
     /** Largest set searched exactly (config `embedding.exact_search_max`). */
     readonly exactMax = EXACT_MAX_VECTORS,
+    /** The embedder's vectors are mostly zeros (see Embedder.sparse). */
+    sparse = false,
   ) {
-    this.ann = new AnnIndex(dims);
+    this.ann = sparse && ColumnIndex.supported(dims) ? new ColumnIndex(dims) : new AnnIndex(dims);
     this.flat = new VectorIndex(dims);
     const stmt = db.prepare(`SELECT seq, vector FROM memory_vectors
       WHERE seq IN (SELECT value FROM json_each(?)) AND embedder = ? AND dims = ?`);
@@ -56,8 +63,8 @@ export class MemoryVectorIndex {
   }
 
   /** Which structure answers an unfiltered search at this size. */
-  get mode(): 'exact' | 'hnsw' {
-    return this.flat && (!this.annReady || this.flat.count <= this.exactMax) ? 'exact' : 'hnsw';
+  get mode(): 'exact' | LargeSetIndex['kind'] {
+    return this.flat && (!this.annReady || this.flat.count <= this.exactMax) ? 'exact' : this.ann.kind;
   }
 
   get hasExact(): boolean {
@@ -90,7 +97,7 @@ export class MemoryVectorIndex {
     if (k <= 0) return [];
     if (this.mode === 'exact') return this.flat!.search(query, k, minSimilarity, only);
     if (only && only.size <= FILTER_EXACT_MAX) return this.rescore(query, [...only], k, minSimilarity);
-    // The graph knows nothing of filters: ask for more candidates the more selective the filter.
+    // The large-set index knows nothing of filters: ask for more candidates the more selective the filter.
     const widen = only ? Math.ceil(this.ann.count / Math.max(1, only.size)) : 1;
     const wanted = Math.min(ANN_MAX_CANDIDATES, Math.max(ANN_MIN_CANDIDATES, CANDIDATES_PER_RESULT * k) * widen);
     let seqs = this.ann.candidates(query, wanted);

@@ -1,8 +1,8 @@
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { Logger } from '../../../runtime/logger.js';
 import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
 import type { Embedder } from '../MemoryHubDeps.js';
-import { AnnIndex } from './AnnIndex.js';
+import { discardSavedIndex, savedIndexFile } from './largeSetIndex.js';
 import { blobToVector, EXACT_MAX_VECTORS, MemoryVectorIndex } from './MemoryVectorIndex.js';
 
 const EMBED_BATCH = 64;
@@ -43,8 +43,12 @@ export class VectorSync {
     private readonly log: Logger,
     exactMax = EXACT_MAX_VECTORS,
   ) {
-    this.index = new MemoryVectorIndex(db, embedder.dimensions, embedder.name, exactMax);
-    if (db.name && db.name !== ':memory:' && !db.memory) this.annFile = join(dirname(db.name), 'memory_vectors.usearch');
+    this.index = new MemoryVectorIndex(db, embedder.dimensions, embedder.name, exactMax, embedder.sparse === true);
+    if (db.name && db.name !== ':memory:' && !db.memory) {
+      this.annFile = savedIndexFile(dirname(db.name), this.index.ann.kind);
+      // A saved index of the other kind (an earlier version's graph of hashing vectors) is stale.
+      discardSavedIndex(savedIndexFile(dirname(db.name), this.index.ann.kind === 'columns' ? 'hnsw' : 'columns'));
+    }
   }
 
   private storedVectors(afterSeq = 0, limit = -1): Array<{ seq: number; vector: Float32Array }> {
@@ -102,7 +106,7 @@ export class VectorSync {
     if (small) {
       // No graph at this size: nothing to replay into, and a saved one is stale.
       this.db.prepare('DELETE FROM vector_index_log').run();
-      if (this.annFile) AnnIndex.discard(this.annFile);
+      if (this.annFile) discardSavedIndex(this.annFile);
     } else if (!this.index.annReady) this.startRebuild();
     else this.index.dropExact();
     this.db.transaction(() => {
@@ -288,7 +292,7 @@ export class VectorSync {
       this.save();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not save the vector graph; it is rebuilt at the next start');
-      if (this.annFile) AnnIndex.discard(this.annFile);
+      if (this.annFile) discardSavedIndex(this.annFile);
     }
   }
 }

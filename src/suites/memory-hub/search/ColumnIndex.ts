@@ -1,0 +1,280 @@
+import { closeSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { readSavedMeta, writeSavedMeta, type AnnMeta, type LargeSetIndex } from './largeSetIndex.js';
+import { BLOCK, GROUP, columnScanKernel, type ColScore } from './columnScanKernel.js';
+
+const PAGE = 65536;
+/** Room for the query table: every dimension of a 4096-dim vector. */
+const TABLE_BYTES = 4096 * 8;
+/** Codes are v·CODE_SCALE: |v| ≤ 1 in a normalised vector, so nothing is ever clamped. */
+const CODE_SCALE = 127;
+
+/**
+ * Candidates for large sets of *sparse* vectors (the hashing embedder's: a sentence sets a few
+ * dozen of its 256 dimensions): every stored vector is scored, so nothing is missed the way a
+ * graph search misses, but only on the query's non-zero dimensions, read column by column from
+ * int8 codes (see columnScanKernel.ts). The scores are approximate (int8 vectors, a query
+ * quantised to fit i16 sums); the caller re-scores the candidates exactly, as for the graph.
+ *
+ * Measured on the bench's data (hashing embedder, 1,000,000 memories, 2-core host): recall@10
+ * ~1.0 against an exact scan with 40 candidates, where the HNSW graph gave 0.83 at 14 ms.
+ * A dense query (most dimensions set) reads every column, about as much as a row scan.
+ *
+ * Slots are dense (removal moves the last vector into the hole), keys are memory seqs; the codes,
+ * the kernel's scratch and its query table live in one WebAssembly memory:
+ *   [table | codes: capacity/BLOCK blocks of dims × BLOCK bytes | sums (i16) | group maxima (i16)]
+ * Growing doubles the capacity; the sums and maxima are scratch and simply move.
+ */
+export class ColumnIndex implements LargeSetIndex {
+  readonly kind = 'columns';
+  dirty = false;
+  private memory!: WebAssembly.Memory;
+  private kernel!: ColScore;
+  private capacity = 0;
+  private size = 0;
+  private seqs = new Float64Array(0);
+  private slotOf = new Map<number, number>();
+  private codes!: Int8Array;
+
+  constructor(readonly dims: number) {
+    if (dims > 4096) throw new RangeError(`ColumnIndex supports up to 4096 dimensions (got ${dims})`);
+    this.reset(BLOCK);
+  }
+
+  /** Whether this runtime can run the index (WebAssembly SIMD). */
+  static supported(dims: number): boolean {
+    return columnScanKernel(dims, new WebAssembly.Memory({ initial: 1 })) !== undefined;
+  }
+
+  get count(): number {
+    return this.size;
+  }
+
+  private get blocks(): number {
+    return this.capacity / BLOCK;
+  }
+
+  private get codesBase(): number {
+    return TABLE_BYTES;
+  }
+
+  private get sumsBase(): number {
+    return this.codesBase + this.capacity * this.dims;
+  }
+
+  private get maximaBase(): number {
+    return this.sumsBase + this.capacity * 2;
+  }
+
+  private bytesFor(capacity: number): number {
+    return TABLE_BYTES + capacity * this.dims + capacity * 2 + (capacity / GROUP) * 2;
+  }
+
+  private reset(capacity: number): void {
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.bytesFor(capacity) / PAGE) });
+    const kernel = columnScanKernel(this.dims, this.memory);
+    if (!kernel) throw new Error('ColumnIndex needs WebAssembly SIMD');
+    this.kernel = kernel;
+    this.capacity = capacity;
+    this.size = 0;
+    this.seqs = new Float64Array(capacity);
+    this.slotOf = new Map();
+    this.codes = new Int8Array(this.memory.buffer, this.codesBase, capacity * this.dims);
+  }
+
+  private ensureCapacity(slots: number): void {
+    if (slots <= this.capacity) return;
+    let capacity = this.capacity;
+    while (capacity < slots) capacity *= 2;
+    const have = this.memory.buffer.byteLength;
+    const need = this.bytesFor(capacity);
+    if (need > have) this.memory.grow(Math.ceil((need - have) / PAGE));
+    // The codes keep their place (blocks are appended); the scratch after them is recomputed.
+    const old = this.capacity;
+    this.capacity = capacity;
+    this.codes = new Int8Array(this.memory.buffer, this.codesBase, capacity * this.dims);
+    // The new blocks start where the old scratch was: they must read as zero vectors. (Unused
+    // slots of the old blocks already do: slots start at zero and removal zeroes them.)
+    this.codes.fill(0, old * this.dims);
+    const seqs = new Float64Array(capacity);
+    seqs.set(this.seqs.subarray(0, this.size));
+    this.seqs = seqs;
+  }
+
+  /** Byte offset (in `codes`) of dimension j of slot i. */
+  private at(slot: number, j: number): number {
+    const block = Math.floor(slot / BLOCK);
+    return (block * this.dims + j) * BLOCK + (slot % BLOCK);
+  }
+
+  private writeSlot(slot: number, vector: Float32Array | undefined): void {
+    const base = this.at(slot, 0);
+    for (let j = 0, o = base; j < this.dims; j++, o += BLOCK) {
+      this.codes[o] = vector ? Math.max(-127, Math.min(127, Math.round(vector[j]! * CODE_SCALE))) : 0;
+    }
+  }
+
+  private moveSlot(from: number, to: number): void {
+    for (let j = 0, a = this.at(from, 0), b = this.at(to, 0); j < this.dims; j++, a += BLOCK, b += BLOCK) this.codes[b] = this.codes[a]!;
+  }
+
+  upsertMany(items: Array<{ seq: number; vector: Float32Array }>): void {
+    if (items.length === 0) return;
+    this.ensureCapacity(this.size + items.length);
+    for (const { seq, vector } of items) {
+      let slot = this.slotOf.get(seq);
+      if (slot === undefined) {
+        slot = this.size++;
+        this.slotOf.set(seq, slot);
+        this.seqs[slot] = seq;
+      }
+      this.writeSlot(slot, vector);
+    }
+    this.dirty = true;
+  }
+
+  remove(seq: number): void {
+    const slot = this.slotOf.get(seq);
+    if (slot === undefined) return;
+    const last = this.size - 1;
+    if (slot !== last) {
+      this.moveSlot(last, slot);
+      const moved = this.seqs[last]!;
+      this.seqs[slot] = moved;
+      this.slotOf.set(moved, slot);
+    }
+    this.writeSlot(last, undefined);
+    this.slotOf.delete(seq);
+    this.size = last;
+    this.dirty = true;
+  }
+
+  /** Seqs of up to `k` vectors with the best approximate scores, best first. */
+  candidates(query: Float32Array, k: number): number[] {
+    if (this.size === 0 || k <= 0) return [];
+    k = Math.min(k, this.size);
+    // The query's non-zero dimensions and its codes, as fine as i16 sums allow. Every partial
+    // sum is a dot product of (part of) the query's codes with a stored vector's codes, so by
+    // Cauchy–Schwarz it is at most ‖query codes‖ · ‖stored codes‖; a stored vector is normalised,
+    // so its codes' norm is at most 127 plus the rounding (½ per dimension: ≤ ½·√dims).
+    const nz: number[] = [];
+    let squares = 0;
+    for (let j = 0; j < this.dims; j++) {
+      if (query[j] !== 0) {
+        nz.push(j);
+        squares += query[j]! * query[j]!;
+      }
+    }
+    if (nz.length === 0) return Array.from(this.seqs.subarray(0, k));
+    const storedNorm = CODE_SCALE + 0.5 * Math.sqrt(this.dims);
+    const scale = Math.max(0, 32767 / storedNorm - 0.5 * Math.sqrt(nz.length)) / Math.sqrt(squares);
+    const quads = Math.ceil(nz.length / 4);
+    const table = new Int32Array(this.memory.buffer, 0, quads * 8);
+    for (let i = 0; i < quads * 4; i++) {
+      const j = nz[i];
+      table[(i >> 2) * 8 + (i & 3)] = j ?? 0;
+      table[(i >> 2) * 8 + 4 + (i & 3)] = j === undefined ? 0 : Math.round(query[j]! * scale);
+    }
+    const blocks = Math.ceil(this.size / BLOCK);
+    this.kernel(0, quads, this.codesBase, 0, blocks, this.sumsBase, this.maximaBase);
+    const sums = new Int16Array(this.memory.buffer, this.sumsBase, blocks * BLOCK);
+    const maxima = new Int16Array(this.memory.buffer, this.maximaBase, blocks * (BLOCK / GROUP));
+    // The k-th best group maximum T: k groups reach it, so the k best scores are all ≥ T and lie
+    // in groups whose maximum is ≥ T. Only those groups are read.
+    const best = new Int16Array(k).fill(-32768);
+    const groups = Math.ceil(this.size / GROUP);
+    for (let g = 0; g < groups; g++) {
+      const v = maxima[g]!;
+      if (v <= best[k - 1]!) continue;
+      let p = k - 1;
+      while (p > 0 && best[p - 1]! < v) {
+        best[p] = best[p - 1]!;
+        p--;
+      }
+      best[p] = v;
+    }
+    const threshold = best[k - 1]!;
+    const found: Array<{ slot: number; score: number }> = [];
+    for (let g = 0; g < groups; g++) {
+      if (maxima[g]! < threshold) continue;
+      for (let i = g * GROUP, end = Math.min(this.size, i + GROUP); i < end; i++) {
+        if (sums[i]! >= threshold) found.push({ slot: i, score: sums[i]! });
+      }
+    }
+    // Fewer than k at or above T can only come from empty slots' zero sums lifting a group's
+    // maximum while the stored vectors there score below zero: then every slot is a candidate.
+    if (found.length < k) {
+      found.length = 0;
+      for (let i = 0; i < this.size; i++) found.push({ slot: i, score: sums[i]! });
+    }
+    found.sort((a, b) => b.score - a.score || a.slot - b.slot);
+    return found.slice(0, k).map((f) => this.seqs[f.slot]!);
+  }
+
+  /**
+   * Writes the codes and seqs, then the meta data, each through a temp file and a rename.
+   * File: [count u32 | dims u32 | seqs f64 × count | codes of the used blocks].
+   */
+  save(file: string, meta: Omit<AnnMeta, 'count' | 'connectivity' | 'version'>): void {
+    const fd = openSync(`${file}.tmp`, 'w');
+    try {
+      const head = new Uint32Array([this.size, this.dims]);
+      writeAll(fd, new Uint8Array(head.buffer));
+      writeAll(fd, new Uint8Array(this.seqs.buffer, 0, this.size * 8));
+      const blocks = Math.ceil(this.size / BLOCK);
+      writeAll(fd, new Uint8Array(this.memory.buffer, this.codesBase, blocks * BLOCK * this.dims));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(`${file}.tmp`, file);
+    const full: AnnMeta = { ...meta, count: this.size, connectivity: 0, kind: this.kind, version: 1 };
+    writeSavedMeta(file, full);
+    this.dirty = false;
+  }
+
+  /** Loads a saved index if its meta data matches; undefined (and nothing loaded) otherwise. */
+  load(file: string, expect: { embedder: string; dims: number }): AnnMeta | undefined {
+    const meta = readSavedMeta(file, this.kind, expect);
+    if (!meta || meta.dims !== this.dims) return undefined;
+    const fd = openSync(file, 'r');
+    try {
+      const head = new Uint32Array(2);
+      if (readAll(fd, new Uint8Array(head.buffer), 0) !== 8 || head[0] !== meta.count || head[1] !== this.dims) return undefined;
+      const count = head[0]!;
+      let capacity = BLOCK;
+      while (capacity < count) capacity *= 2;
+      this.reset(capacity);
+      const seqBytes = new Uint8Array(this.seqs.buffer, 0, count * 8);
+      const codeBytes = new Uint8Array(this.memory.buffer, this.codesBase, Math.ceil(count / BLOCK) * BLOCK * this.dims);
+      if (readAll(fd, seqBytes, 8) !== seqBytes.length || readAll(fd, codeBytes, 8 + seqBytes.length) !== codeBytes.length) {
+        this.reset(BLOCK);
+        return undefined;
+      }
+      this.size = count;
+      for (let i = 0; i < count; i++) this.slotOf.set(this.seqs[i]!, i);
+    } finally {
+      closeSync(fd);
+    }
+    this.dirty = false;
+    return meta;
+  }
+
+  clear(): void {
+    this.reset(BLOCK);
+    this.dirty = true;
+  }
+
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, Math.min(1 << 30, bytes.length - off));
+}
+
+function readAll(fd: number, into: Uint8Array, position: number): number {
+  let off = 0;
+  while (off < into.length) {
+    const n = readSync(fd, into, off, Math.min(1 << 30, into.length - off), position + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off;
+}
