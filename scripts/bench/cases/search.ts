@@ -90,7 +90,7 @@ async function waitIndexed(healthEndpoint: string, total: number, timeoutMs: num
       const indexed = findNumber(h, 'vectors_indexed');
       const pending = findNumber(h, 'vectors_pending');
       if (indexed === undefined) throw new Error('health reports no vectors_indexed');
-      // Past the exact-search line the graph must be ready too (it is built in the background).
+      // Past the exact-search line the large-set index must be ready too (it is built in the background).
       const exactUpTo = findNumber(h, 'exact_search_up_to') ?? Number.POSITIVE_INFINITY;
       const graphReady = JSON.stringify(h).includes('"graph_ready":true');
       if (indexed >= total && pending === 0 && (total <= exactUpTo || graphReady)) return;
@@ -152,8 +152,9 @@ async function health(endpoint: string): Promise<Record<string, unknown>> {
  * Top-10 `semantic_search` in mode=semantic (cosine over the embeddings; the target) and in its
  * default hybrid mode (cosine fused with BM25) over 10k, 100k and 1M synthetic memories; latency
  * percentiles and recall@10 against an exact brute-force cosine top-10 computed here. At 1M (the
- * HNSW graph answers, see MemoryVectorIndex.ts) also the hub's RSS, and a restart on the same data:
- * seconds until it answers with the graph loaded, not rebuilt. --quick: 10k only.
+ * large-set index answers: the column index for these hashing-embedder vectors, see
+ * MemoryVectorIndex.ts) also the hub's RSS, and a restart on the same data: seconds until it
+ * answers with the index loaded, not rebuilt. --quick: 10k only.
  */
 export async function search(ctx: BenchContext): Promise<void> {
   // BENCH_SEARCH_SIZES=10000,100000 leaves the million out while iterating (it takes the longest).
@@ -223,7 +224,7 @@ export async function search(ctx: BenchContext): Promise<void> {
         baseline_name: huge ? 'same hub at 100k' : null, baseline_value: huge ? rss100k : null, note: `vector index: ${index}`,
       });
       if (huge) {
-        // Restart on the same data: the graph is saved on stop and loaded at start, not rebuilt.
+        // Restart on the same data: the index is saved on stop and loaded at start, not rebuilt.
         client.close();
         const s0 = performance.now();
         await hub.stop();
@@ -235,9 +236,9 @@ export async function search(ctx: BenchContext): Promise<void> {
         client = new ZmqClient(hub.endpoint, { timeoutMs: 30_000 });
         const after = await measure(client, exact, ids, n, 30, (query) => ({ action: 'semantic_search', query, k: K, mode: 'semantic' }));
         ctx.add({
-          name, metric: 'start-up with 1M memories (spawn → answering, graph loaded)', value: startSeconds, unit: 's',
+          name, metric: 'start-up with 1M memories (spawn → answering, index loaded)', value: startSeconds, unit: 's',
           baseline_name: 'same hub started empty', baseline_value: emptyStart, target: '<= 10 s', met: startSeconds <= 10 && h.memory_store?.embedding?.graph_ready === true,
-          note: `graph ready at start: ${String(h.memory_store?.embedding?.graph_ready)}; graceful stop (saves the graph) took ${stopSeconds.toFixed(1)} s; `
+          note: `large-set index ready at start: ${String(h.memory_store?.embedding?.graph_ready)}; graceful stop (saves it) took ${stopSeconds.toFixed(1)} s; `
             + `p50 after restart ${after.hist.percentile(50).toFixed(2)} ms, recall ${after.recall.toFixed(3)}`,
         });
       }
