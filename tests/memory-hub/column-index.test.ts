@@ -60,6 +60,15 @@ test('candidates re-scored match an exact scan (four blocks, filled in uneven ch
   assert.ok(r >= 0.99, `recall@10 ${r}`);
   // A stored vector finds itself first.
   for (const seq of [0, BLOCK - 1, BLOCK, 2 * BLOCK + 5, N - 1]) assert.is(idx.candidates(vectors[seq]!, 5)[0], seq);
+  // Many candidates (a filtered search asks for up to 4096; past 64 the threshold comes from a sort).
+  for (let i = 0; i < 10; i++) {
+    const q = embedder.embedOne(queryNear(i * 1009, i));
+    const wide = idx.candidates(q, 500);
+    assert.is(wide.length, 500);
+    assert.is(new Set(wide).size, 500);
+    const got = new Set(wide);
+    assert.ok(exactTop(q, 10, () => true).every((s) => got.has(s)));
+  }
 });
 
 test('removal: removed vectors are never candidates, the vector moved into the hole still is', () => {

@@ -180,19 +180,8 @@ export class ColumnIndex implements LargeSetIndex {
     const maxima = new Int16Array(this.memory.buffer, this.maximaBase, blocks * (BLOCK / GROUP));
     // The k-th best group maximum T: k groups reach it, so the k best scores are all ≥ T and lie
     // in groups whose maximum is ≥ T. Only those groups are read.
-    const best = new Int16Array(k).fill(-32768);
     const groups = Math.ceil(this.size / GROUP);
-    for (let g = 0; g < groups; g++) {
-      const v = maxima[g]!;
-      if (v <= best[k - 1]!) continue;
-      let p = k - 1;
-      while (p > 0 && best[p - 1]! < v) {
-        best[p] = best[p - 1]!;
-        p--;
-      }
-      best[p] = v;
-    }
-    const threshold = best[k - 1]!;
+    const threshold = kthLargest(maxima.subarray(0, groups), k);
     const found: Array<{ slot: number; score: number }> = [];
     for (let g = 0; g < groups; g++) {
       if (maxima[g]! < threshold) continue;
@@ -277,4 +266,22 @@ function readAll(fd: number, into: Uint8Array, position: number): number {
     off += n;
   }
   return off;
+}
+
+/** The k-th largest of `values` (the smallest when k exceeds their count). */
+function kthLargest(values: Int16Array, k: number): number {
+  if (k >= values.length) return values.reduce((a, b) => Math.min(a, b), 32767);
+  if (k > 64) return Int16Array.from(values).sort()[values.length - k]!;
+  // Few wanted (the usual 40): one pass keeping the k best in order.
+  const best = new Int16Array(k).fill(-32768);
+  for (const v of values) {
+    if (v <= best[k - 1]!) continue;
+    let p = k - 1;
+    while (p > 0 && best[p - 1]! < v) {
+      best[p] = best[p - 1]!;
+      p--;
+    }
+    best[p] = v;
+  }
+  return best[k - 1]!;
 }
