@@ -77,6 +77,27 @@ test('a write that fails undoes only itself; the rest of its batch commits', wit
   }
 }));
 
+test('runStatement: a one-statement write that fails undoes its own rows and trigger effects, no savepoint needed', withDb(async (db, file) => {
+  const gc = GroupCommit.for(db);
+  db.exec('CREATE TABLE log (v TEXT); CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.v); END;');
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const insertTwo = db.prepare('INSERT INTO t (v) VALUES (?), (?)');
+  gc.runStatement(() => insert.run('a'));
+  // One statement, two rows: the second breaks UNIQUE, so the first row and its log line go too.
+  assert.throws(() => gc.runStatement(() => insertTwo.run('b', 'a')), /UNIQUE/);
+  assert.ok(db.inTransaction, 'the batch stays open');
+  gc.runStatement(() => insert.run('c'));
+  await durableBarrier();
+  assert.is(gc.stats.writes, 2);
+  const rows = new Database(file, { readonly: true });
+  try {
+    assert.equal(rows.prepare('SELECT v FROM t ORDER BY v').pluck().all(), ['a', 'c']);
+    assert.equal(rows.prepare('SELECT v FROM log ORDER BY v').pluck().all(), ['a', 'c']);
+  } finally {
+    rows.close();
+  }
+}));
+
 test('a COMMIT that fails rolls the batch back and rejects the barrier', withDb(async (db, file) => {
   db.exec(`CREATE TABLE parent (id INTEGER PRIMARY KEY);
     CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)`);

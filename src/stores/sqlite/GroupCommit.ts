@@ -84,9 +84,23 @@ export class GroupCommit {
    * Inside a transaction someone else opened, `fn` simply joins that transaction.
    */
   run<T>(fn: () => T): T {
+    return this.runInBatch(fn, false);
+  }
+
+  /**
+   * run() for a write that is exactly one SQL statement. SQLite undoes a failed statement's own
+   * changes (its triggers' included) and keeps the transaction, so such a write needs no savepoint
+   * of its own: this skips the SAVEPOINT / RELEASE pair run() wraps around each write.
+   */
+  runStatement<T>(fn: () => T): T {
+    return this.runInBatch(fn, true);
+  }
+
+  private runInBatch<T>(fn: () => T, oneStatement: boolean): T {
+    const write = oneStatement ? fn : this.db.transaction(fn);
     if (!this.db.open) throw new TypeError('The database connection is not open');
     if (!this.batch) {
-      if (this.db.inTransaction) return this.db.transaction(fn)();
+      if (this.db.inTransaction) return write();
       this.begin.run();
       this.batch = newBatch();
       openBatches.add(this.batch);
@@ -102,7 +116,7 @@ export class GroupCommit {
     }
     const batch = this.batch;
     try {
-      const out = this.db.transaction(fn)();
+      const out = write();
       batch.writes++;
       return out;
     } catch (err) {

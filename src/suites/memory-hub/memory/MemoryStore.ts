@@ -105,7 +105,7 @@ export class MemoryStore {
   add(input: unknown, opts: AddOptions = {}): string {
     const valid = this.validate(input);
     const row = this.toRow(valid, opts, nowSeconds());
-    this.commits.run(() => this.stmt.upsert.run(row));
+    this.commits.runStatement(() => this.stmt.upsert.run(row));
     // A freshly generated id has no cached copy to drop.
     if (valid.memory_id !== undefined) this.cache?.invalidate([row.memory_id as string]);
     return row.memory_id as string;
@@ -146,7 +146,7 @@ export class MemoryStore {
 
   /** Reads one memory, counting the access (access_count+1, last_accessed_at=now) in the same statement. */
   get(id: string): MemoryEntry | undefined {
-    const row = this.commits.run(() => this.stmt.touch.get(nowSeconds(), id)) as MemoryRow | undefined;
+    const row = this.commits.runStatement(() => this.stmt.touch.get(nowSeconds(), id)) as MemoryRow | undefined;
     if (!row) return undefined;
     const entry = rowToEntry(row);
     this.cache?.put([entry]);
@@ -192,7 +192,7 @@ export class MemoryStore {
     const now = nowSeconds();
     const row = this.toRow({ ...input, memory_id: id }, {}, now);
     row.decayed_at = current.decayed_at;
-    this.commits.run(() => this.stmt.upsert.run(row));
+    this.commits.runStatement(() => this.stmt.upsert.run(row));
     this.cache?.invalidate([id]);
     return true;
   }
@@ -228,7 +228,7 @@ export class MemoryStore {
   /** new = min(old × factor, 1.0); last_accessed_at = now. Undefined when absent. */
   reinforce(id: string, factor: number): number | undefined {
     const now = nowSeconds();
-    const value = this.commits.run(() => this.stmt.reinforce.get(factor, now, now, id)) as number | undefined;
+    const value = this.commits.runStatement(() => this.stmt.reinforce.get(factor, now, now, id)) as number | undefined;
     if (value !== undefined) this.cache?.invalidate([id]);
     return value;
   }
