@@ -22,7 +22,9 @@ const CODE_SCALE = 127;
  * Slots are dense (removal moves the last vector into the hole), keys are memory seqs; the codes,
  * the kernel's scratch and its query table live in one WebAssembly memory:
  *   [table | codes: capacity/BLOCK blocks of dims × BLOCK bytes | sums (i16) | group maxima (i16)]
- * Growing doubles the capacity; the sums and maxima are scratch and simply move.
+ * Growing doubles the capacity; the sums and maxima are scratch and simply move. A WebAssembly
+ * memory holds at most 4 GiB: about 8 million 256-dim vectors (the next doubling fails with a
+ * RangeError from memory.grow, which the caller logs; searches keep answering from what is held).
  */
 export class ColumnIndex implements LargeSetIndex {
   readonly kind = 'columns';
@@ -47,10 +49,6 @@ export class ColumnIndex implements LargeSetIndex {
 
   get count(): number {
     return this.size;
-  }
-
-  private get blocks(): number {
-    return this.capacity / BLOCK;
   }
 
   private get codesBase(): number {
