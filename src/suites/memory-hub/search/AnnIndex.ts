@@ -3,8 +3,6 @@ import { createRequire } from 'node:module';
 import { quantize } from './int8DotKernel.js';
 import { readSavedMeta, writeSavedMeta, type AnnMeta, type LargeSetIndex } from './largeSetIndex.js';
 
-export type { AnnMeta } from './largeSetIndex.js';
-
 /**
  * Approximate nearest neighbours for large memory sets: an HNSW graph from usearch (a native
  * library with prebuilt binaries, nothing built or downloaded at install). Vectors are stored as
@@ -119,5 +117,4 @@ export class AnnIndex implements LargeSetIndex {
     this.index = AnnIndex.create(this.dims);
     this.dirty = true;
   }
-
 }
