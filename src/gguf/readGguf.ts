@@ -1,8 +1,9 @@
 // Reads a GGUF v2/v3 file: metadata, tensor infos, tensor data as Float32Array (any type
 // dequantizeBlocks handles: F32, F16, BF16, the 32-value quants and the K-quants), and the raw
 // bytes of any tensor whose block size is known. Other types are reported by name.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { readFullyAt } from '../util/fileRanges.js';
 import {
   GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufValueType,
   elementCount, ggmlBlockSize, ggmlTensorBytes, ggmlTypeName, type GgufScalar, type GgufTensorInfo, type GgufValue,
@@ -202,12 +203,7 @@ export function openGguf(path: string): OpenGgufFile {
     const fileSize = fstatSync(fd).size;
     const readRange: RangeReader = (start, len) => {
       const out = Buffer.alloc(len);
-      let got = 0;
-      while (got < len) {
-        const n = readSync(fd, out, got, len - got, start + got);
-        if (n === 0) throw new GgufFormatError(`${path}: unexpected end of file`);
-        got += n;
-      }
+      if (readFullyAt(fd, out, start) < len) throw new GgufFormatError(`${path}: unexpected end of file`);
       return out;
     };
     let chunk = Math.min(fileSize, 1 << 20);

@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync } from 'node:fs';
+import { readFullyAt, writeFully } from '../../../util/fileRanges.js';
 import { readSavedMeta, writeSavedMeta, type AnnMeta, type LargeSetIndex } from './largeSetIndex.js';
 import { BLOCK, GROUP, columnScanKernel, type ColScore } from './columnScanKernel.js';
 
@@ -205,10 +206,10 @@ export class ColumnIndex implements LargeSetIndex {
     const fd = openSync(`${file}.tmp`, 'w');
     try {
       const head = new Uint32Array([this.size, this.dims]);
-      writeAll(fd, new Uint8Array(head.buffer));
-      writeAll(fd, new Uint8Array(this.seqs.buffer, 0, this.size * 8));
+      writeFully(fd, new Uint8Array(head.buffer));
+      writeFully(fd, new Uint8Array(this.seqs.buffer, 0, this.size * 8));
       const blocks = Math.ceil(this.size / BLOCK);
-      writeAll(fd, new Uint8Array(this.memory.buffer, this.codesBase, blocks * BLOCK * this.dims));
+      writeFully(fd, new Uint8Array(this.memory.buffer, this.codesBase, blocks * BLOCK * this.dims));
     } finally {
       closeSync(fd);
     }
@@ -225,14 +226,14 @@ export class ColumnIndex implements LargeSetIndex {
     const fd = openSync(file, 'r');
     try {
       const head = new Uint32Array(2);
-      if (readAll(fd, new Uint8Array(head.buffer), 0) !== 8 || head[0] !== meta.count || head[1] !== this.dims) return undefined;
+      if (readFullyAt(fd, new Uint8Array(head.buffer), 0) !== 8 || head[0] !== meta.count || head[1] !== this.dims) return undefined;
       const count = head[0]!;
       let capacity = BLOCK;
       while (capacity < count) capacity *= 2;
       this.reset(capacity);
       const seqBytes = new Uint8Array(this.seqs.buffer, 0, count * 8);
       const codeBytes = new Uint8Array(this.memory.buffer, this.codesBase, Math.ceil(count / BLOCK) * BLOCK * this.dims);
-      if (readAll(fd, seqBytes, 8) !== seqBytes.length || readAll(fd, codeBytes, 8 + seqBytes.length) !== codeBytes.length) {
+      if (readFullyAt(fd, seqBytes, 8) !== seqBytes.length || readFullyAt(fd, codeBytes, 8 + seqBytes.length) !== codeBytes.length) {
         this.reset(BLOCK);
         return undefined;
       }
@@ -249,21 +250,6 @@ export class ColumnIndex implements LargeSetIndex {
     this.reset(BLOCK);
     this.dirty = true;
   }
-
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, Math.min(1 << 30, bytes.length - off));
-}
-
-function readAll(fd: number, into: Uint8Array, position: number): number {
-  let off = 0;
-  while (off < into.length) {
-    const n = readSync(fd, into, off, Math.min(1 << 30, into.length - off), position + off);
-    if (n === 0) break;
-    off += n;
-  }
-  return off;
 }
 
 /** The k-th largest of `values` (the smallest when k exceeds their count). */

@@ -1,7 +1,8 @@
 // Loads a base model for training: the weight matrices go into the shared memory byte for byte
 // as the file stores them (quantised blocks stay quantised), the small F32 vectors (norms, biases,
 // rope factors) into ordinary arrays.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { readFullyAt } from '../../../../../util/fileRanges.js';
 import { GgmlType } from '../../../../../gguf/ggufTypes.js';
 import { openGguf, type OpenGgufFile } from '../../../../../gguf/readGguf.js';
 import { describeMatrix, type QuantMatrix } from '../kernels/QuantMatrix.js';
@@ -58,11 +59,7 @@ function readMatrix(file: OpenGgufFile, fd: number, arena: SharedArena, name: st
   const size = probe.rowBytes * rows;
   const dst = arena.bytes(size);
   const start = file.dataOffset + info.offset;
-  for (let got = 0; got < size;) {
-    const n = readSync(fd, dst, got, size - got, start + got);
-    if (n === 0) throw new LoraTrainError('MODEL_UNSUPPORTED', `${file.path}: tensor ${name} runs past the end of the file`);
-    got += n;
-  }
+  if (readFullyAt(fd, dst, start) < size) throw new LoraTrainError('MODEL_UNSUPPORTED', `${file.path}: tensor ${name} runs past the end of the file`);
   const m: QuantMatrix = { ...probe, ptr: dst.byteOffset };
   if (info.type === GgmlType.Q4_1 || info.type === GgmlType.Q5_1) m.mins = blockMinimums(arena, m);
   return m;
