@@ -20,6 +20,7 @@ const ENTRIES = [
   'src/suites/adaptive-learning/trainers/runBuiltinLora.ts',
   'src/suites/adaptive-learning/trainers/lora/loraWorker.ts',
   'src/suites/adaptive-learning/trainers/lora/kernels/matmulWorker.ts',
+  'src/suites/memory-hub/search/columnScanWorker.ts',
 ];
 /** Packages compiled into the bundle; every other dependency is imported from node_modules. */
 const BUNDLED = new Set(['zod', 'prom-client', 'yaml']);

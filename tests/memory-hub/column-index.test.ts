@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ColumnIndex } from '../../src/suites/memory-hub/search/ColumnIndex.js';
 import { BLOCK } from '../../src/suites/memory-hub/search/columnScanKernel.js';
+import { HELPER_MIN_BLOCKS } from '../../src/suites/memory-hub/search/columnScanThreads.js';
 import { HashingEmbedder } from '../../src/suites/memory-hub/search/HashingEmbedder.js';
 import { queryNear, sentence } from '../../scripts/bench/syntheticText.js';
 
 // ColumnIndex (the large-set index for sparse vectors): candidates against an exact scan, growth
 // across blocks while a block is part-filled, removal, the i16 sums on dense vectors, negative
-// scores, and the saved file.
+// scores, the saved file, and the scan shared with a helper thread.
 
 const embedder = new HashingEmbedder(256);
 const N = 3 * BLOCK + 1234; // four blocks, the last part-filled; three capacity doublings
@@ -152,6 +153,48 @@ test('saved and loaded: same candidates; a file for other vectors is refused', (
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a helper thread shares large scans: same candidates as one thread; stopped by close and by a reload', async () => {
+  const n = HELPER_MIN_BLOCKS * BLOCK + 5000;
+  const items = Array.from({ length: n }, (_, seq) => ({ seq, vector: vectors[(seq * 7) % N]! }));
+  const one = new ColumnIndex(256, { helperThread: false });
+  const failures: Error[] = [];
+  const two = new ColumnIndex(256, { onHelperFailure: (err) => failures.push(err) });
+  one.upsertMany(items);
+  two.upsertMany(items);
+  const queries = Array.from({ length: 40 }, (_, i) => embedder.embedOne(queryNear((i * 7919) % N, i)));
+  two.candidates(queries[0]!, 40); // starts the helper
+  for (let waited = 0; !two.scansOnTwoThreads && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(two.scansOnTwoThreads, 'the helper thread never became ready');
+  for (const q of queries) assert.equal(two.candidates(q, 40), one.candidates(q, 40));
+  // Both threads took blocks (the caller starts at once, the helper joins when it wakes).
+  assert.ok(two.helperBlocksScanned > 0, 'the helper scanned no block');
+  assert.not.ok(one.scansOnTwoThreads);
+  // Changes between scans are seen by both threads (one memory).
+  const moved = { seq: n + 1, vector: queries[3]! };
+  one.upsertMany([moved]);
+  two.upsertMany([moved]);
+  assert.is(two.candidates(queries[3]!, 1)[0], n + 1);
+  assert.equal(two.candidates(queries[5]!, 40), one.candidates(queries[5]!, 40));
+  // A reload replaces the memory: the old helper goes, a new one starts with the next large scan.
+  const dir = mkdtempSync(join(tmpdir(), 'as-column-index-'));
+  try {
+    const file = join(dir, 'memory_vectors.columns');
+    one.save(file, { embedder: embedder.name, dims: 256, logId: 1 });
+    assert.ok(two.load(file, { embedder: embedder.name, dims: 256 }));
+    assert.not.ok(two.scansOnTwoThreads);
+    two.candidates(queries[0]!, 40);
+    for (let waited = 0; !two.scansOnTwoThreads && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(two.scansOnTwoThreads, 'no helper after the reload');
+    for (const q of queries.slice(0, 10)) assert.equal(two.candidates(q, 40), one.candidates(q, 40));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  two.close();
+  assert.not.ok(two.scansOnTwoThreads);
+  assert.equal(two.candidates(queries[1]!, 40), one.candidates(queries[1]!, 40));
+  assert.equal(failures, []);
 });
 
 test.run();

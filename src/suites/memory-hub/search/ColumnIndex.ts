@@ -1,7 +1,8 @@
 import { closeSync, openSync, renameSync } from 'node:fs';
 import { readFullyAt, writeFully } from '../../../util/fileRanges.js';
 import { readSavedMeta, writeSavedMeta, type AnnMeta, type LargeSetIndex } from './largeSetIndex.js';
-import { BLOCK, GROUP, columnScanKernel, type ColScore } from './columnScanKernel.js';
+import { BLOCK, GROUP, columnScanKernel, columnScanMemory, columnScanModule, type ColScore } from './columnScanKernel.js';
+import { ColumnScanThreads, HELPER_MIN_BLOCKS } from './columnScanThreads.js';
 
 const PAGE = 65536;
 /** Room for the query table: every dimension of a 4096-dim vector. */
@@ -32,20 +33,45 @@ export class ColumnIndex implements LargeSetIndex {
   dirty = false;
   private memory!: WebAssembly.Memory;
   private kernel!: ColScore;
+  private readonly module: WebAssembly.Module;
+  /** The helper thread sharing the scan, started once the set is large enough (see columnScanThreads.ts). */
+  private threads?: ColumnScanThreads;
+  private threadsFailed = false;
   private capacity = 0;
   private size = 0;
   private seqs = new Float64Array(0);
   private slotOf = new Map<number, number>();
   private codes!: Int8Array;
 
-  constructor(readonly dims: number) {
+  constructor(
+    readonly dims: number,
+    private readonly options: {
+      /** Scan on two threads (default true; the helper starts at the first scan of HELPER_MIN_BLOCKS blocks). */
+      helperThread?: boolean;
+      /** Told when the helper thread fails; scans go on without it. */
+      onHelperFailure?: (err: Error) => void;
+    } = {},
+  ) {
     if (dims > 4096) throw new RangeError(`ColumnIndex supports up to 4096 dimensions (got ${dims})`);
+    const module = compiledKernel(dims);
+    if (!module) throw new Error('ColumnIndex needs WebAssembly SIMD and threads');
+    this.module = module;
     this.reset(BLOCK);
   }
 
-  /** Whether this runtime can run the index (WebAssembly SIMD). */
+  /** Whether this runtime can run the index (WebAssembly SIMD, shared memory). */
   static supported(dims: number): boolean {
-    return columnScanKernel(dims, new WebAssembly.Memory({ initial: 1 })) !== undefined;
+    return compiledKernel(dims) !== undefined;
+  }
+
+  /** Whether scans currently share the work with the helper thread. */
+  get scansOnTwoThreads(): boolean {
+    return this.threads?.active === true;
+  }
+
+  /** Blocks the current helper thread has scanned (0 without one). */
+  get helperBlocksScanned(): number {
+    return this.threads?.helperBlocks ?? 0;
   }
 
   get count(): number {
@@ -69,10 +95,10 @@ export class ColumnIndex implements LargeSetIndex {
   }
 
   private reset(capacity: number): void {
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.bytesFor(capacity) / PAGE) });
-    const kernel = columnScanKernel(this.dims, this.memory);
-    if (!kernel) throw new Error('ColumnIndex needs WebAssembly SIMD');
-    this.kernel = kernel;
+    // A new memory: the helper thread (tied to the old one) goes; the next large scan starts another.
+    this.stopHelper();
+    this.memory = columnScanMemory(Math.ceil(this.bytesFor(capacity) / PAGE));
+    this.kernel = columnScanKernel(this.module, this.memory);
     this.capacity = capacity;
     this.size = 0;
     this.seqs = new Float64Array(capacity);
@@ -174,7 +200,10 @@ export class ColumnIndex implements LargeSetIndex {
       table[(i >> 2) * 8 + 4 + (i & 3)] = j === undefined ? 0 : Math.round(query[j]! * scale);
     }
     const blocks = Math.ceil(this.size / BLOCK);
-    this.kernel(0, quads, this.codesBase, 0, blocks, this.sumsBase, this.maximaBase);
+    const scan = { quads, blocks, codes: this.codesBase, sums: this.sumsBase, maxima: this.maximaBase };
+    if (blocks >= HELPER_MIN_BLOCKS) this.startHelper();
+    if (this.threads) this.threads.scan(scan);
+    else this.kernel(0, quads, scan.codes, 0, blocks, scan.sums, scan.maxima);
     const sums = new Int16Array(this.memory.buffer, this.sumsBase, blocks * BLOCK);
     const maxima = new Int16Array(this.memory.buffer, this.maximaBase, blocks * (BLOCK / GROUP));
     // The k-th best group maximum T: k groups reach it, so the k best scores are all ≥ T and lie
@@ -250,6 +279,37 @@ export class ColumnIndex implements LargeSetIndex {
     this.reset(BLOCK);
     this.dirty = true;
   }
+
+  /** Stops the helper thread (the index still answers, on one thread). */
+  close(): void {
+    this.stopHelper();
+  }
+
+  private startHelper(): void {
+    if (this.threads || this.threadsFailed || this.options.helperThread === false) return;
+    try {
+      this.threads = new ColumnScanThreads(this.module, this.memory, this.kernel, (err) => {
+        this.threadsFailed = true;
+        this.options.onHelperFailure?.(err);
+      });
+    } catch (err) {
+      this.threadsFailed = true;
+      this.options.onHelperFailure?.(err as Error);
+    }
+  }
+
+  private stopHelper(): void {
+    this.threads?.close();
+    this.threads = undefined;
+  }
+}
+
+const compiled = new Map<number, WebAssembly.Module | undefined>();
+
+/** The kernel for `dims`, compiled once per process. */
+function compiledKernel(dims: number): WebAssembly.Module | undefined {
+  if (!compiled.has(dims)) compiled.set(dims, columnScanModule(dims));
+  return compiled.get(dims);
 }
 
 /** The k-th largest of `values` (the smallest when k exceeds their count). */

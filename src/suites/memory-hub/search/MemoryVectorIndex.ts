@@ -48,8 +48,10 @@ export class MemoryVectorIndex {
     readonly exactMax = EXACT_MAX_VECTORS,
     /** The embedder's vectors are mostly zeros (see Embedder.sparse). */
     sparse = false,
+    /** Told when the column index's helper thread fails (it goes on with one thread). */
+    onHelperFailure?: (err: Error) => void,
   ) {
-    this.ann = sparse && ColumnIndex.supported(dims) ? new ColumnIndex(dims) : new AnnIndex(dims);
+    this.ann = sparse && ColumnIndex.supported(dims) ? new ColumnIndex(dims, { onHelperFailure }) : new AnnIndex(dims);
     this.flat = new VectorIndex(dims);
     const stmt = db.prepare(`SELECT seq, vector FROM memory_vectors
       WHERE seq IN (SELECT value FROM json_each(?)) AND embedder = ? AND dims = ?`);

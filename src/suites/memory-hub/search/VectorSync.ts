@@ -43,7 +43,8 @@ export class VectorSync {
     private readonly log: Logger,
     exactMax = EXACT_MAX_VECTORS,
   ) {
-    this.index = new MemoryVectorIndex(db, embedder.dimensions, embedder.name, exactMax, embedder.sparse === true);
+    this.index = new MemoryVectorIndex(db, embedder.dimensions, embedder.name, exactMax, embedder.sparse === true, (err) =>
+      log.warn({ err: err.message }, 'the column index helper thread failed; searches scan on one thread'));
     if (db.name && db.name !== ':memory:' && !db.memory) {
       this.annFile = savedIndexFile(dirname(db.name), this.index.ann.kind);
       // A saved index of the other kind (an earlier version's graph of hashing vectors) is stale.
@@ -293,6 +294,8 @@ export class VectorSync {
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not save the vector graph; it is rebuilt at the next start');
       if (this.annFile) discardSavedIndex(this.annFile);
+    } finally {
+      this.index.ann.close?.();
     }
   }
 }

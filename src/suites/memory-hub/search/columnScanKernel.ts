@@ -83,15 +83,30 @@ function colscoreModule(dims: number): Uint8Array<ArrayBuffer> {
   c.get(gp).get(mx).i16x8ExtractLaneS(0).i32Store16(0);
   c.inc(gp, 2).inc(a, GROUP * 2).br(0).end().end();
   c.inc(b, 1).br(0).end().end();
-  return buildModule([{ name: 'colscore', code: c }], { minPages: 1 });
+  // Shared: the index's memory is read by a helper thread too (columnScanThreads.ts).
+  return buildModule([{ name: 'colscore', code: c }], { minPages: 1, maxPages: MAX_PAGES, shared: true });
 }
 
-/** The kernel for `dims`-dimensional codes in `memory`; undefined where WebAssembly SIMD is missing. */
-export function columnScanKernel(dims: number, memory: WebAssembly.Memory): ColScore | undefined {
+/** Most pages of an index's memory: 4 GiB, what a WebAssembly memory can address. */
+export const MAX_PAGES = 65536;
+
+/** A memory the kernel can use: shared (so a helper thread can scan it too), growable to 4 GiB. */
+export function columnScanMemory(pages: number): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+}
+
+/** The compiled kernel for `dims`-dimensional codes; undefined where WebAssembly SIMD or threads are missing. */
+export function columnScanModule(dims: number): WebAssembly.Module | undefined {
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(colscoreModule(dims)), { env: { memory } });
-    return instance.exports.colscore as ColScore;
+    const module = new WebAssembly.Module(colscoreModule(dims));
+    new WebAssembly.Instance(module, { env: { memory: columnScanMemory(1) } });
+    return module;
   } catch {
     return undefined;
   }
+}
+
+/** The kernel of `module` (from columnScanModule) on `memory` (from columnScanMemory). */
+export function columnScanKernel(module: WebAssembly.Module, memory: WebAssembly.Memory): ColScore {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports.colscore as ColScore;
 }

@@ -22,6 +22,8 @@ export interface LargeSetIndex {
   load(file: string, expect: { embedder: string; dims: number }): AnnMeta | undefined;
   /** Drops every vector (a rebuild starts from here). */
   clear(): void;
+  /** Releases threads the index runs (ColumnIndex's scan helper); searches still work after it. */
+  close?(): void;
 }
 
 /** What a saved index was built from; a mismatch means it cannot be used. */
