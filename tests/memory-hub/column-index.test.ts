@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ColumnIndex } from '../../src/suites/memory-hub/search/ColumnIndex.js';
+import { ColumnIndex, kthLargest } from '../../src/suites/memory-hub/search/ColumnIndex.js';
 import { BLOCK } from '../../src/suites/memory-hub/search/columnScanKernel.js';
 import { HELPER_MIN_BLOCKS } from '../../src/suites/memory-hub/search/columnScanThreads.js';
 import { HashingEmbedder } from '../../src/suites/memory-hub/search/HashingEmbedder.js';
@@ -153,6 +153,21 @@ test('saved and loaded: same candidates; a file for other vectors is refused', (
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('kthLargest agrees with a sort (ties, negatives, one bucket, k past the count)', () => {
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let t = 0; t < 600; t++) {
+    const n = 1 + Math.floor(rand() * 2000);
+    const spread = [3, 300, 70_000][t % 3]!; // all ties, one high byte, the whole i16 range
+    const v = Int16Array.from({ length: n }, () => Math.max(-32768, Math.min(32767, Math.floor((rand() - 0.5) * spread))));
+    const k = 1 + Math.floor(rand() * (n + 5));
+    const sorted = Int16Array.from(v).sort();
+    assert.is(kthLargest(v, k), k >= n ? sorted[0]! : sorted[n - k]!, `n ${n} k ${k}`);
+  }
+  assert.is(kthLargest(Int16Array.from([-32768, 32767]), 1), 32767);
+  assert.is(kthLargest(Int16Array.from([-32768, 32767]), 2), -32768);
 });
 
 test('a helper thread shares large scans: same candidates as one thread; stopped by close and by a reload', async () => {

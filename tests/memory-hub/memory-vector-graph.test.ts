@@ -10,6 +10,7 @@ import { MemoryStore } from '../../src/suites/memory-hub/memory/MemoryStore.js';
 import { HashingEmbedder } from '../../src/suites/memory-hub/search/HashingEmbedder.js';
 import type { Embedder } from '../../src/suites/memory-hub/MemoryHubDeps.js';
 import { VectorSync } from '../../src/suites/memory-hub/search/VectorSync.js';
+import { EXACT_MAX_VECTORS, SPARSE_EXACT_MAX_VECTORS } from '../../src/suites/memory-hub/search/MemoryVectorIndex.js';
 import { queryNear, sentence } from '../../scripts/bench/syntheticText.js';
 
 // The large-set indexes behind big memory sets (issue 20), each on a small set with the exact
@@ -151,3 +152,19 @@ function largeIndexSuite(kind: 'columns' | 'hnsw', e: Embedder, file: string): v
 
 largeIndexSuite('columns', embedder, 'memory_vectors.columns');
 largeIndexSuite('hnsw', denseEmbedder, 'memory_vectors.usearch');
+
+const defaults = suite('exact-search line by embedder');
+defaults('unset, it is low for sparse vectors (the column index is cheap to keep) and high for dense ones', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'as-large-index-'));
+  try {
+    const db = openDatabase(join(dir, 'memory_hub.db'), 'memory-hub');
+    assert.is(new VectorSync(db, embedder, log).index.exactMax, SPARSE_EXACT_MAX_VECTORS);
+    assert.is(new VectorSync(db, denseEmbedder, log).index.exactMax, EXACT_MAX_VECTORS);
+    assert.ok(SPARSE_EXACT_MAX_VECTORS < EXACT_MAX_VECTORS);
+    assert.is(new VectorSync(db, embedder, log, 5000).index.exactMax, 5000);
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+defaults.run();

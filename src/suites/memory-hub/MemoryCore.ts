@@ -16,7 +16,6 @@ import { MemoryInputError, MemoryStore } from './memory/MemoryStore.js';
 import type { Embedder } from './MemoryHubDeps.js';
 import { HybridSearch } from './search/HybridSearch.js';
 import { VectorSync } from './search/VectorSync.js';
-import { EXACT_MAX_VECTORS } from './search/MemoryVectorIndex.js';
 
 /** The `config:` keys the memory-store half reads (all optional). */
 export interface MemoryCoreOptions {
@@ -31,8 +30,8 @@ export interface MemoryCoreOptions {
   /** Largest batch_add_memories / batch_get_memories list. */
   maxBatch: number;
   minSimilarity: number;
-  /** Largest memory set searched by exact scan; above it the HNSW graph answers. */
-  exactSearchMax: number;
+  /** Largest memory set searched by exact scan (default: by the embedder, see MemoryVectorIndex.ts). */
+  exactSearchMax?: number;
 }
 
 export const DEFAULT_CORE_OPTIONS: MemoryCoreOptions = {
@@ -42,7 +41,6 @@ export const DEFAULT_CORE_OPTIONS: MemoryCoreOptions = {
   maxContentBytes: 256 * 1024,
   maxBatch: 1000,
   minSimilarity: 0.15,
-  exactSearchMax: EXACT_MAX_VECTORS,
 };
 
 /** Errors that mean "the caller asked for something wrong", not "storage failed". */

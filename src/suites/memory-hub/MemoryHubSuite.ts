@@ -55,7 +55,10 @@ export function coreOptionsFromConfig(config: Readonly<Record<string, unknown>>,
     maxContentBytes: positive(memory.max_content_bytes, DEFAULT_CORE_OPTIONS.maxContentBytes, 'memory.max_content_bytes'),
     maxBatch: positive(memory.max_batch, DEFAULT_CORE_OPTIONS.maxBatch, 'memory.max_batch'),
     minSimilarity,
-    exactSearchMax: positive(section(config, 'embedding').exact_search_max, DEFAULT_CORE_OPTIONS.exactSearchMax, 'embedding.exact_search_max'),
+    // Unset: the line that suits the embedder (see MemoryVectorIndex.ts).
+    exactSearchMax: section(config, 'embedding').exact_search_max == null
+      ? undefined
+      : positive(section(config, 'embedding').exact_search_max, 0, 'embedding.exact_search_max'),
   };
 }
 

@@ -63,6 +63,7 @@ export class MemoryStore {
       touch: db.prepare(`UPDATE memories SET access_count = access_count + 1, last_accessed_at = ?
         WHERE memory_id = ? RETURNING *`),
       byId: db.prepare('SELECT * FROM memories WHERE memory_id = ?'),
+      bySeqs: db.prepare('SELECT * FROM memories WHERE seq IN (SELECT value FROM json_each(?))'),
       exists: db.prepare('SELECT 1 FROM memories WHERE memory_id = ?').pluck(),
       childIds: db.prepare('SELECT memory_id FROM memories WHERE parent_id = ?').pluck(),
       deleteOne: db.prepare('DELETE FROM memories WHERE memory_id = ?'),
@@ -265,9 +266,8 @@ export class MemoryStore {
   /** Fetches rows by seq (search results), preserving the given order and skipping deleted ones. */
   bySeq(seqs: number[]): Array<{ seq: number; entry: MemoryEntry }> {
     if (seqs.length === 0) return [];
-    const rows = this.db
-      .prepare(`SELECT * FROM memories WHERE seq IN (${seqs.map(() => '?').join(',')})`)
-      .all(...seqs) as MemoryRow[];
+    // One statement for any count (a statement per call left a native object for the GC on every search).
+    const rows = this.stmt.bySeqs.all(JSON.stringify(seqs)) as MemoryRow[];
     const bySeq = new Map(rows.map((r) => [r.seq, r]));
     return seqs.flatMap((s) => {
       const r = bySeq.get(s);

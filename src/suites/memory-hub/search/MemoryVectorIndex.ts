@@ -5,18 +5,22 @@ import type { LargeSetIndex } from './largeSetIndex.js';
 import { VectorIndex, type VectorHit } from './VectorIndex.js';
 
 /**
- * Up to this many vectors a search is an exact scan (VectorIndex: int8 SIMD pass + float re-score:
- * about 2 ms at 10k, linear in the count); above it the large-set index answers: for sparse
- * vectors (the hashing embedder) ColumnIndex, which scores every vector on the query's dimensions
- * (recall@10 ~1.0 at a million), for dense ones (embedding models) the HNSW graph (AnnIndex). On the
- * bench's 256-dim hashing vectors the graph was not faster than the scan at 100k (8 ms p50, recall
- * 0.92 with a build beam of 64), and at 1M it held recall 0.83 at 14 ms, hence the column index
- * for them. The large-set index is built in the background when the set first grows past the
- * line (below it, an insert per embedded memory would cost more than every exact search) and kept
- * from then on; the exact index is dropped once it is ready (a million float32 vectors would take
- * a gigabyte) and rebuilt from SQLite when the set shrinks below half of the line.
+ * Up to a line a search is an exact scan (VectorIndex: int8 SIMD pass + float re-score, linear in
+ * the count, ~3.5 ms at 100k on the 2-core bench host); above it the large-set index answers. For
+ * sparse vectors (the hashing embedder) that is ColumnIndex, which scores every vector on the
+ * query's dimensions (recall@10 ~1.0 at a million; ~0.3 ms at 100k) and costs nothing to keep up
+ * to date, so its line is low: SPARSE_EXACT_MAX_VECTORS. For dense ones (embedding models) it is
+ * the HNSW graph (AnnIndex), whose inserts are costly and whose recall is lower, so the exact scan
+ * keeps sets up to EXACT_MAX_VECTORS. On the bench's 256-dim hashing vectors the graph was not
+ * faster than the scan at 100k (8 ms p50, recall 0.92 with a build beam of 64), and at 1M it held
+ * recall 0.83 at 14 ms, hence the column index for them. The large-set index is built in the
+ * background when the set first grows past the line and kept from then on; the exact index is
+ * dropped once it is ready (a million float32 vectors would take a gigabyte) and rebuilt from
+ * SQLite when the set shrinks below half of the line. Config `embedding.exact_search_max` sets
+ * the line for either.
  */
 export const EXACT_MAX_VECTORS = 150_000;
+export const SPARSE_EXACT_MAX_VECTORS = 20_000;
 /** Graph candidates re-scored exactly per result wanted (at least ANN_MIN_CANDIDATES). */
 const CANDIDATES_PER_RESULT = 4;
 const ANN_MIN_CANDIDATES = 40;
@@ -44,7 +48,7 @@ export class MemoryVectorIndex {
     db: SqliteDatabase,
     readonly dims: number,
     embedder: string,
-    /** Largest set searched exactly (config `embedding.exact_search_max`). */
+    /** Largest set searched exactly (config `embedding.exact_search_max`; VectorSync picks the default). */
     readonly exactMax = EXACT_MAX_VECTORS,
     /** The embedder's vectors are mostly zeros (see Embedder.sparse). */
     sparse = false,
@@ -124,7 +128,12 @@ export class MemoryVectorIndex {
   }
 }
 
-/** A memory_vectors BLOB as a Float32Array (copied: SQLite's buffer is not aligned for floats). */
+/**
+ * A memory_vectors BLOB as a Float32Array: a view of the Buffer where it is 4-byte aligned (as
+ * better-sqlite3's own buffers are), else a copy. Every holder of vectors copies them in, so a
+ * view is enough, and a search re-scoring 40 rows then leaves 40 buffers for the GC, not 80.
+ */
 export function blobToVector(b: Buffer): Float32Array {
+  if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
