@@ -14,6 +14,7 @@ const K = 10;
 const DIMS = 256; // the hub's default hashing embedder
 const MIN_SIMILARITY = 0.15; // the hub's default floor for the hashing embedder
 const LOAD_BATCH = 1000;
+const WARMUP_QUERIES = 20;
 
 /** The exact answer: every memory's vector scored against the query (brute force). */
 class ExactIndex {
@@ -118,6 +119,8 @@ async function measure(
   opts: { gapMs?: number; checked?: number } = {},
 ): Promise<Measured> {
   const gapMs = opts.gapMs ?? 0;
+  // Untimed first: the first searches at a new size warm the JIT, SQLite's cache and the hub's caches.
+  for (let i = 0; i < WARMUP_QUERIES; i++) await client.request(build(queryNear((i * 104_729) % n, 1_000_000 + i)), { timeoutMs: 30_000 });
   const hist = new LatencyHistogram();
   const answers: Array<{ q: string; got: Set<string> }> = [];
   for (let i = 0; i < queries; i++) {

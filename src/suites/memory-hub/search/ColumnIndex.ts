@@ -155,6 +155,7 @@ export class ColumnIndex implements LargeSetIndex {
       this.writeSlot(slot, vector);
     }
     this.dirty = true;
+    this.startHelperIfLarge();
   }
 
   remove(seq: number): void {
@@ -201,7 +202,6 @@ export class ColumnIndex implements LargeSetIndex {
     }
     const blocks = Math.ceil(this.size / BLOCK);
     const scan = { quads, blocks, codes: this.codesBase, sums: this.sumsBase, maxima: this.maximaBase };
-    if (blocks >= HELPER_MIN_BLOCKS) this.startHelper();
     if (this.threads) this.threads.scan(scan);
     else this.kernel(0, quads, scan.codes, 0, blocks, scan.sums, scan.maxima);
     const sums = new Int16Array(this.memory.buffer, this.sumsBase, blocks * BLOCK);
@@ -289,6 +289,7 @@ export class ColumnIndex implements LargeSetIndex {
       }
       this.size = count;
       for (let i = 0; i < count; i++) this.slotOf.set(this.seqs[i]!, i);
+      this.startHelperIfLarge();
     } finally {
       closeSync(fd);
     }
@@ -306,8 +307,13 @@ export class ColumnIndex implements LargeSetIndex {
     this.stopHelper();
   }
 
-  private startHelper(): void {
+  /**
+   * Starts the helper thread once scans are long enough to share: as the set grows past that, not
+   * at the first such search, so that search does not run alone while the thread boots (~50 ms).
+   */
+  private startHelperIfLarge(): void {
     if (this.threads || this.threadsFailed || this.options.helperThread === false) return;
+    if (Math.ceil(this.size / BLOCK) < HELPER_MIN_BLOCKS) return;
     try {
       this.threads = new ColumnScanThreads(this.module, this.memory, this.kernel, (err) => {
         this.threadsFailed = true;
