@@ -110,7 +110,7 @@ interface Measured {
 
 /**
  * Times `queries` searches back to back, then checks their results against the exact top-10. The
- * exact answers are computed after the timed loop, not between queries: at 1M one takes ~1 s of
+ * exact answers are computed after the timed loop, not between queries: at 1M one takes 0.5–1 s of
  * this process's CPU, and a hub left idle that long pays the host's wake-up cost on every query
  * (opts.gapMs measures that case on purpose).
  */
