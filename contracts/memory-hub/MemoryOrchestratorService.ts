@@ -20,7 +20,7 @@ const memoryId = checkedRequired(T.nonEmpty);
 const positiveInteger = { anyOf: [{ type: 'integer', minimum: 1 }, digits] };
 
 export const MemoryEntryFields = {
-  memory_id: checked(entryField('memory_id'), 'generated "mem-<uuid4>" when absent'),
+  memory_id: checked(entryField('memory_id'), 'generated "mem-<uuid>" (a time-ordered UUID v7) when absent'),
   content: checkedRequired(entryField('content'), 'at most config memory.max_content_bytes (256 KiB)'),
   memory_type: checked(entryField('memory_type'), 'default "general"'),
   memory_tier: checked(entryField('memory_tier'), 'add_memory default "short"'),

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-
 /** Epoch seconds as a float, the legacy timestamp unit of the memory agents. */
 export const nowS = (): number => Date.now() / 1000;
 
-export const newMemoryId = (): string => `mem-${randomUUID()}`;
+/** Session, interaction and knowledge ids: the same time-ordered `mem-` ids as memories. */
+export { newMemoryId } from '../memory/memoryIds.js';
 
 /** JSON column → value; a damaged column yields the fallback instead of failing the read. */
 export function parseJson<T>(text: string | null | undefined, fallback: T): T {

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
 import type { MemoryCache } from '../memory/MemoryCache.js';
+import { newMemoryId } from '../memory/memoryIds.js';
 import { nowSeconds, type MemoryRow } from '../memory/memoryRecord.js';
 import {
   CONSOLIDATED_IMPORTANCE,
@@ -137,7 +137,7 @@ export class MemoryLifecycle {
         .get(key) as { memory_id: string; metadata: string } | undefined;
       target = existing
         ? { id: existing.memory_id, members: new Set((JSON.parse(existing.metadata) as { consolidated_from?: string[] }).consolidated_from ?? []), create: false }
-        : { id: `mem-${randomUUID()}`, members: new Set(related), create: true };
+        : { id: newMemoryId(), members: new Set(related), create: true };
       pending.set(key, target);
     }
     target.members.add(row.memory_id);

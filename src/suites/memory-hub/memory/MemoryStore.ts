@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../../../stores/sqlite/openDatabase.js';
 import { GroupCommit } from '../../../stores/sqlite/GroupCommit.js';
+import { newMemoryId } from './memoryIds.js';
 import type { MemoryCache } from './MemoryCache.js';
 import {
   describeZodIssues,
@@ -84,7 +84,7 @@ export class MemoryStore {
 
   private toRow(input: MemoryInput, opts: AddOptions, now: number): Record<string, unknown> {
     return {
-      memory_id: input.memory_id ?? `mem-${randomUUID()}`,
+      memory_id: input.memory_id ?? newMemoryId(),
       content: input.content,
       memory_type: input.memory_type ?? 'general',
       memory_tier: input.memory_tier ?? 'short',
