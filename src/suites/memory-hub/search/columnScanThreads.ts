@@ -23,7 +23,7 @@ export const enum Ctl {
   Maxima,
   Finished,
   Stop,
-  /** Blocks the helper has scanned, ever (tests, health). */
+  /** Blocks the helper has scanned, ever (the tests check it took part). */
   HelperBlocks,
   Size,
 }
