@@ -7,6 +7,8 @@ import { discardSavedIndex, savedIndexFile } from './largeSetIndex.js';
 import { blobToVector, EXACT_MAX_VECTORS, MemoryVectorIndex, SPARSE_EXACT_MAX_VECTORS } from './MemoryVectorIndex.js';
 
 const EMBED_BATCH = 64;
+/** Vectors of one embedder; answered from idx_vectors_embedder (migration 106), not the 1 KiB rows. */
+export const STORED_COUNT_SQL = 'SELECT COUNT(*) FROM memory_vectors WHERE embedder = ? AND dims = ?';
 /** Log entries replayed into a loaded graph before the suite answers; more means a background rebuild. */
 const REPLAY_AT_START_MAX = 20_000;
 /** Vectors added to the graph per step of a background rebuild (one event-loop turn each: short). */
@@ -57,13 +59,14 @@ export class VectorSync {
 
   private storedVectors(afterSeq = 0, limit = -1): Array<{ seq: number; vector: Float32Array }> {
     return (this.db
-      .prepare('SELECT v.seq, v.vector FROM memory_vectors v JOIN memories m ON m.seq = v.seq WHERE v.embedder = ? AND v.dims = ? AND v.seq > ? ORDER BY v.seq LIMIT ?')
+      // NOT INDEXED: a range of the primary key reads rows in order (see migration 106).
+      .prepare('SELECT v.seq, v.vector FROM memory_vectors v NOT INDEXED JOIN memories m ON m.seq = v.seq WHERE v.embedder = ? AND v.dims = ? AND v.seq > ? ORDER BY v.seq LIMIT ?')
       .all(this.embedder.name, this.embedder.dimensions, afterSeq, limit) as Array<{ seq: number; vector: Buffer }>)
       .map((r) => ({ seq: r.seq, vector: blobToVector(r.vector) }));
   }
 
   private storedCount(): number {
-    return this.db.prepare('SELECT COUNT(*) FROM memory_vectors WHERE embedder = ? AND dims = ?').pluck().get(this.embedder.name, this.embedder.dimensions) as number;
+    return this.db.prepare(STORED_COUNT_SQL).pluck().get(this.embedder.name, this.embedder.dimensions) as number;
   }
 
   private lastLogId(): number {
@@ -83,7 +86,7 @@ export class VectorSync {
 
   private readStored(seqs: number[]): Array<{ seq: number; vector: Float32Array }> {
     return (this.db
-      .prepare(`SELECT v.seq, v.vector FROM memory_vectors v JOIN memories m ON m.seq = v.seq
+      .prepare(`SELECT v.seq, v.vector FROM memory_vectors v NOT INDEXED JOIN memories m ON m.seq = v.seq
         WHERE v.seq IN (SELECT value FROM json_each(?)) AND v.embedder = ? AND v.dims = ?`)
       .all(JSON.stringify(seqs), this.embedder.name, this.embedder.dimensions) as Array<{ seq: number; vector: Buffer }>)
       .map((r) => ({ seq: r.seq, vector: blobToVector(r.vector) }));
