@@ -55,7 +55,23 @@ export class VectorSync {
     }
   }
 
-  private loopStatements?: { tombs: Statement; pick: Statement; orphans: Statement };
+  private loopStatementsCache?: Record<'tombs' | 'untomb' | 'pick' | 'orphans' | 'current' | 'save' | 'dequeue', Statement>;
+
+  /**
+   * The embedding loop's statements, prepared once: the loop runs every few seconds (every 50 ms in
+   * the benchmarks), and a statement prepared per run is a native object left for the GC.
+   */
+  private get loopStatements() {
+    return (this.loopStatementsCache ??= {
+      tombs: this.db.prepare('SELECT seq FROM vector_tombstones').pluck(),
+      untomb: this.db.prepare('DELETE FROM vector_tombstones WHERE seq = ?'),
+      pick: this.db.prepare(`SELECT q.seq, m.content FROM vector_queue q JOIN memories m ON m.seq = q.seq ORDER BY q.seq LIMIT ?`),
+      orphans: this.db.prepare('DELETE FROM vector_queue WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.seq = vector_queue.seq)'),
+      current: this.db.prepare('SELECT content FROM memories WHERE seq = ?').pluck(),
+      save: this.db.prepare('INSERT OR REPLACE INTO memory_vectors (seq, embedder, dims, vector) VALUES (?, ?, ?, ?)'),
+      dequeue: this.db.prepare('DELETE FROM vector_queue WHERE seq = ?'),
+    });
+  }
 
   private storedVectors(afterSeq = 0, limit = -1): Array<{ seq: number; vector: Float32Array }> {
     return (this.db
@@ -229,19 +245,12 @@ export class VectorSync {
   }
 
   private async syncNow(maxItems: number): Promise<number> {
-    // Prepared once: this runs every few seconds (every 50 ms in the benchmarks), and each statement
-    // prepared per run is a native object left for the GC.
-    const q = (this.loopStatements ??= {
-      tombs: this.db.prepare('SELECT seq FROM vector_tombstones').pluck(),
-      pick: this.db.prepare(`SELECT q.seq, m.content FROM vector_queue q JOIN memories m ON m.seq = q.seq ORDER BY q.seq LIMIT ?`),
-      orphans: this.db.prepare('DELETE FROM vector_queue WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.seq = vector_queue.seq)'),
-    });
+    const q = this.loopStatements;
     const tombs = q.tombs.all() as number[];
     if (tombs.length) {
       for (const s of tombs) this.index.remove(s);
       this.reshape();
-      const del = this.db.prepare('DELETE FROM vector_tombstones WHERE seq = ?');
-      this.db.transaction(() => tombs.forEach((s) => del.run(s)))();
+      this.db.transaction(() => tombs.forEach((s) => q.untomb.run(s)))();
     }
     let done = 0;
     q.orphans.run();
@@ -250,9 +259,7 @@ export class VectorSync {
       if (batch.length === 0) break;
       const vectors = await this.embedBatch(batch);
       this.lastError = undefined;
-      const current = this.db.prepare('SELECT content FROM memories WHERE seq = ?').pluck();
-      const save = this.db.prepare('INSERT OR REPLACE INTO memory_vectors (seq, embedder, dims, vector) VALUES (?, ?, ?, ?)');
-      const dequeue = this.db.prepare('DELETE FROM vector_queue WHERE seq = ?');
+      const { current, save, dequeue } = q;
       const stored: Array<{ seq: number; v: Float32Array }> = [];
       let handled = 0;
       this.db.transaction(() => {
