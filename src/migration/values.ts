@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { RejectError, type SourceRow } from './types.js';
 
 /** JSON with object keys sorted, Buffers as base64, so equal content gives equal text. */
@@ -6,19 +6,46 @@ export function canonical(value: unknown): string {
   return JSON.stringify(normalise(value));
 }
 
-function normalise(v: unknown): unknown {
-  if (Buffer.isBuffer(v)) return { $base64: v.toString('base64') };
-  if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v)) return v.map(normalise);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = normalise((v as Record<string, unknown>)[k]);
-    return out;
+/**
+ * Sorted key order of the last object seen. Source rows of one table share their keys in the
+ * same order, so an import sorts them once instead of once per row (keys are compared, not
+ * trusted: any other object gets its own sort).
+ */
+let lastKeys: string[] = [];
+let lastSorted: string[] = [];
+
+function sortedKeys(v: object): string[] {
+  const keys = Object.keys(v);
+  const n = keys.length;
+  if (n === lastKeys.length) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (keys[i] !== lastKeys[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastSorted;
   }
-  return v;
+  lastKeys = keys;
+  lastSorted = [...keys].sort();
+  return lastSorted;
 }
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+function normalise(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? v.toString() : v;
+  if (Buffer.isBuffer(v)) return { $base64: v.toString('base64') };
+  if (Array.isArray(v)) return v.map(normalise);
+  const out: Record<string, unknown> = {};
+  for (const k of sortedKeys(v)) out[k] = normalise((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+/** One-shot hashing (Node ≥ 20.12) skips the Hash object; older Node takes the stream API. */
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+
+export const sha256 = (text: string): string =>
+  oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 
 /** Raw form of a source row kept with a reject (nothing of it is lost). */
 export const rawOf = (row: SourceRow): string => canonical(row.data);

@@ -44,12 +44,15 @@ export function tableUnit(src: LegacyDb, spec: TableUnitSpec): SourceUnit {
     mapping: spec.mapping,
     count: () => src.db.prepare(`SELECT COUNT(*) FROM ${quoted} ${where}`).pluck().get() as number,
     *rows(): Iterable<SourceRow> {
-      const stmt = src.db.prepare(`SELECT rowid AS "__rowid__", * FROM ${quoted} ${where} ORDER BY rowid`);
-      for (const r of stmt.iterate() as Iterable<Record<string, unknown>>) {
-        const rowid = r.__rowid__;
-        delete r.__rowid__;
+      // Rows come as arrays and are built into objects without the rowid column (deleting a
+      // property instead would leave every row a slow dictionary object: twice the read cost).
+      const stmt = src.db.prepare(`SELECT rowid, * FROM ${quoted} ${where} ORDER BY rowid`).raw(true);
+      const names = stmt.columns().map((c) => c.name).slice(1);
+      for (const values of stmt.iterate() as Iterable<unknown[]>) {
+        const r: Record<string, unknown> = {};
+        for (let i = 0; i < names.length; i++) r[names[i]!] = values[i + 1];
         const k = spec.keyColumn ? r[spec.keyColumn] : undefined;
-        yield { key: k === null || k === undefined ? `rowid:${String(rowid)}` : String(k), data: r };
+        yield { key: k === null || k === undefined ? `rowid:${String(values[0])}` : String(k), data: r };
       }
     },
   };
