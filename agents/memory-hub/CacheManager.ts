@@ -77,6 +77,9 @@ export class CacheManager extends Agent {
         handler: (p) => {
           if (!truthy(p.memory_id)) return errorReply('Missing memory_id parameter');
           const key = memoryEntryKey(String(p.memory_id));
+          // A near-cache hit answers in this turn: no promise, no Redis (the hot path of a busy hub).
+          const held = cache.peek(key);
+          if (held) return { status: 'success', data: held.value };
           return this.redis('cache_get_error', async () => {
             const r = await cache.get(key);
             return r.hit ? { status: 'success', data: r.value } : errorReply('Cache miss', { data: null });
@@ -116,6 +119,8 @@ export class CacheManager extends Agent {
         handler: (p) => {
           if (!truthy(p.cache_type) || !truthy(p.key)) return errorReply('Missing cache_type or key parameter');
           const key = cacheKey(String(p.cache_type), String(p.key));
+          const held = cache.peek(key);
+          if (held) return { status: 'success', data: held.value };
           return this.redis('cache_get_error', async () => {
             const r = await cache.get(key);
             return r.hit ? { status: 'success', data: r.value } : errorReply('Cache miss', { data: null });

@@ -83,11 +83,7 @@ export class RequestPipeline {
 
   /** Entry point for a RouterServer. `fixedAgent` is set on legacy-port listeners. */
   handleFrame(frame: IncomingFrame, fixedAgent?: string): void {
-    this.process(frame, fixedAgent).catch((err: unknown) => {
-      // A bug on the way (not in a handler, those are caught in answer()): still exactly one reply.
-      this.opts.log.error({ err }, 'request pipeline failed');
-      this.send(frame, jsonCodec, errorReply(`internal error: ${err instanceof Error ? err.message : String(err)}`));
-    });
+    void this.process(frame, fixedAgent);
   }
 
   /** Encodes like the request and hands the reply to the socket. */
@@ -101,45 +97,51 @@ export class RequestPipeline {
     frame.reply(buf);
   }
 
+  /** Never rejects: a bug on the way (handlers' errors are caught in answer()) still gets one reply. */
   private async process(frame: IncomingFrame, fixedAgent?: string): Promise<void> {
-    const { limits, metrics, suite } = this.opts;
-    let codec: Codec = jsonCodec;
-    if (frame.body.length > limits.maxFrameBytes) {
-      metrics.busRejected.inc({ suite, reason: 'too_large' });
-      return this.send(frame, codec, errorReply(formatError('FRAME_TOO_LARGE', { size: frame.body.length, limit: limits.maxFrameBytes }), { code: 'FRAME_TOO_LARGE' }));
-    }
-    let decoded: unknown;
     try {
-      codec = detectCodec(frame.body);
-      decoded = codec.decode(frame.body);
-    } catch (err) {
-      // Legacy loop wording, key `error` (infrastructure.md §1.3); `message` added for newer clients.
-      const text = err instanceof CodecError ? err.message : 'Invalid JSON request';
-      metrics.requests.inc({ suite, agent: 'none', action: 'invalid', status: 'error' });
-      return this.send(frame, codec, errorReply(text));
-    }
-    if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
-      metrics.requests.inc({ suite, agent: 'none', action: 'invalid', status: 'error' });
-      return this.send(frame, codec, errorReply(formatError('NOT_AN_OBJECT')));
-    }
-    const req = normalizeRequest(decoded as Record<string, unknown>);
-
-    // Streaming needs a peer that can take several replies (DEALER without delimiter).
-    const streamAllowed = req.params.stream === true && !frame.delimited;
-
-    const dedupKey = req.requestId && !streamAllowed ? dedupKeyOf(req.requestId, frame.body) : undefined;
-    if (dedupKey) {
-      const earlier = this.replies.get(dedupKey);
-      if (earlier) {
-        metrics.requests.inc({ suite, agent: 'none', action: 'duplicate', status: 'ok' });
-        return this.send(frame, codec, withRequestId(await earlier, req.requestId));
+      const { limits, metrics, suite } = this.opts;
+      let codec: Codec = jsonCodec;
+      if (frame.body.length > limits.maxFrameBytes) {
+        metrics.busRejected.inc({ suite, reason: 'too_large' });
+        return this.send(frame, codec, errorReply(formatError('FRAME_TOO_LARGE', { size: frame.body.length, limit: limits.maxFrameBytes }), { code: 'FRAME_TOO_LARGE' }));
       }
-    }
+      let decoded: unknown;
+      try {
+        codec = detectCodec(frame.body);
+        decoded = codec.decode(frame.body);
+      } catch (err) {
+        // Legacy loop wording, key `error` (infrastructure.md §1.3); `message` added for newer clients.
+        const text = err instanceof CodecError ? err.message : 'Invalid JSON request';
+        metrics.requests.inc({ suite, agent: 'none', action: 'invalid', status: 'error' });
+        return this.send(frame, codec, errorReply(text));
+      }
+      if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
+        metrics.requests.inc({ suite, agent: 'none', action: 'invalid', status: 'error' });
+        return this.send(frame, codec, errorReply(formatError('NOT_AN_OBJECT')));
+      }
+      const req = normalizeRequest(decoded as Record<string, unknown>);
 
-    const streamSend = streamAllowed ? (v: unknown) => this.send(frame, codec, v) : undefined;
-    const work = this.answer(req, frame, fixedAgent, streamSend).then((reply) => this.afterCommit(reply));
-    if (dedupKey) this.replies.set(dedupKey, work);
-    this.send(frame, codec, withRequestId(await work, req.requestId));
+      // Streaming needs a peer that can take several replies (DEALER without delimiter).
+      const streamAllowed = req.params.stream === true && !frame.delimited;
+
+      const dedupKey = req.requestId && !streamAllowed ? dedupKeyOf(req.requestId, frame.body) : undefined;
+      if (dedupKey) {
+        const earlier = this.replies.get(dedupKey);
+        if (earlier) {
+          metrics.requests.inc({ suite, agent: 'none', action: 'duplicate', status: 'ok' });
+          return this.send(frame, codec, withRequestId(await earlier, req.requestId));
+        }
+      }
+
+      const streamSend = streamAllowed ? (v: unknown) => this.send(frame, codec, v) : undefined;
+      const work = this.answer(req, frame, fixedAgent, streamSend);
+      if (dedupKey) this.replies.set(dedupKey, work);
+      this.send(frame, codec, withRequestId(await work, req.requestId));
+    } catch (err) {
+      this.opts.log.error({ err }, 'request pipeline failed');
+      this.send(frame, jsonCodec, errorReply(`internal error: ${err instanceof Error ? err.message : String(err)}`));
+    }
   }
 
   /**
@@ -165,7 +167,7 @@ export class RequestPipeline {
     );
   }
 
-  /** Counts one answered request in the metrics and returns the reply. */
+  /** Counts one answered request in the metrics; the reply, once durable (afterCommit). */
   private finish(acc: Accounting, reply: unknown, code?: string): unknown {
     const isError = code !== undefined || (isObject(reply) && reply.status === 'error');
     const stats = this.opts.metrics.forAction(acc.agent, acc.action);
@@ -175,8 +177,8 @@ export class RequestPipeline {
       const label = code ?? replyCode(reply) ?? 'HANDLER_ERROR';
       this.opts.metrics.errors.inc({ suite: this.opts.suite, agent: acc.agent, action: acc.action, code: label, kind: errorKind(label) });
     } else stats.ok++;
-    stats.observe(Number(process.hrtime.bigint() - acc.started) / 1e9);
-    return reply;
+    stats.observe((performance.now() - acc.started) / 1000);
+    return this.afterCommit(reply);
   }
 
   /**
@@ -289,21 +291,12 @@ export class RequestPipeline {
       this.opts.log,
       streamSend ? async (chunk: Reply) => streamSend(withRequestId({ ...chunk, stream: 'chunk' }, requestId)) : undefined,
     );
-    let cancelDeadline: (() => void) | undefined;
     const faultsBefore = storageFaultCount();
     try {
-      const reply = await new Promise<unknown>((resolve, reject) => {
-        cancelDeadline = this.deadlines.add(timeoutMs, () => {
-          const err = new SuiteError('TIMEOUT', { ms: timeoutMs, action: routed!.action });
-          ctx.abort(err);
-          reject(err);
-        });
-        try {
-          Promise.resolve(routed!.def.handler(params as never, ctx)).then(resolve, reject);
-        } catch (err) {
-          reject(err);
-        }
-      });
+      // A handler that answers synchronously (a cache hit, a health object) needs no deadline and
+      // no promise; one that throws lands in the catch below like a rejection.
+      const out = routed.def.handler(params as never, ctx);
+      const reply = isThenable(out) ? await this.underDeadline(out, timeoutMs, ctx, routed.action) : out;
       if (CHECK_REPLIES && routed.def.reply) {
         const drift = replyDrift(routed.def.reply, reply);
         if (drift) {
@@ -333,10 +326,30 @@ export class RequestPipeline {
       });
       return this.finish(acc, errorReply(message, code ? { code } : {}), code ?? 'HANDLER_FAILED');
     } finally {
-      cancelDeadline?.();
       ctx.release();
       this.inFlight--;
     }
+  }
+
+  /** Settles with the handler's promise, or rejects with TIMEOUT (and aborts ctx) when it is late. */
+  private underDeadline(work: PromiseLike<unknown>, timeoutMs: number, ctx: HandlerContext, action: string): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      const cancel = this.deadlines.add(timeoutMs, () => {
+        const err = new SuiteError('TIMEOUT', { ms: timeoutMs, action });
+        ctx.abort(err);
+        reject(err);
+      });
+      work.then(
+        (v) => {
+          cancel();
+          resolve(v);
+        },
+        (err: unknown) => {
+          cancel();
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Refuses new work, aborts what is running after `graceMs`, resolves when nothing is in flight. */
@@ -366,9 +379,13 @@ function replyDrift(schema: z.ZodType, reply: unknown): string | undefined {
 
 /** Metric labels of one request, filled in as routing learns them. */
 class Accounting {
-  readonly started = process.hrtime.bigint();
+  readonly started = performance.now();
   action = 'unknown';
   constructor(public agent: string) {}
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -19,6 +19,7 @@ import { legacyHealthReply } from './legacyHealth.js';
 import { schemaKeys } from './unknownFields.js';
 import { ENVELOPE_FIELDS, WRITE_ACTIONS } from '../../contracts/writeActions.js';
 import { planLegacyListeners, type PortOwner } from './legacyListeners.js';
+import { PairMap } from '../util/PairMap.js';
 
 export interface SuiteHostOptions {
   name: string;
@@ -74,7 +75,7 @@ export class SuiteHost {
   private zap?: ZapAuthenticator;
   readonly dataDir: string;
   /** agent + action → fields of each write action (contracts/writeActions.ts), built at start. */
-  private readonly writeFields = new Map<string, { fields: ReadonlySet<string>; envelope: ReadonlySet<string> }>();
+  private readonly writeFields = new PairMap<{ fields: ReadonlySet<string>; envelope: ReadonlySet<string> }>();
 
   constructor(readonly opts: SuiteHostOptions) {
     this.log = opts.log ?? createLogger(opts.name);
@@ -97,7 +98,7 @@ export class SuiteHost {
       health: () => this.health(),
       gate: this.gate.gate,
       inferAction: (params) => this.suite?.inferAction(params),
-      writeFields: (agent, action) => this.writeFields.get(`${agent}\0${action}`),
+      writeFields: (agent, action) => this.writeFields.get(agent, action),
     });
     this.dataDir = join(opts.dataRoot, opts.slug);
   }
@@ -196,7 +197,7 @@ export class SuiteHost {
       const spec = WRITE_ACTIONS[agent.name]?.[action];
       const keys = spec && schemaKeys(def.params);
       if (!spec || spec.open || !keys) continue;
-      this.writeFields.set(`${agent.name}\0${action}`, { fields: new Set([...keys, ...(spec.fields ?? [])]), envelope: ENVELOPE_FIELDS });
+      this.writeFields.set(agent.name, action, { fields: new Set([...keys, ...(spec.fields ?? [])]), envelope: ENVELOPE_FIELDS });
     }
   }
 

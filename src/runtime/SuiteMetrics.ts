@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { PairMap } from '../util/PairMap.js';
 import { ActionStats, LatencyHistogramMetric, flushCounts } from './ActionStats.js';
 
 /**
@@ -14,15 +15,14 @@ export class SuiteMetrics {
   readonly busRejected: Counter<'suite' | 'reason'>;
   readonly errorReports: Counter<'error_type' | 'severity'>;
 
-  private readonly children = new Map<string, ActionStats>();
+  private readonly children = new PairMap<ActionStats>();
 
   /** The counts and latency of one (agent, action), created once and updated without prom-client. */
   forAction(agent: string, action: string): ActionStats {
-    const key = agent + '\u0000' + action;
-    let m = this.children.get(key);
+    let m = this.children.get(agent, action);
     if (!m) {
       m = new ActionStats({ suite: this.suite, agent, action });
-      this.children.set(key, m);
+      this.children.set(agent, action, m);
     }
     return m;
   }

@@ -75,6 +75,27 @@ test("another client's write reaches this process through Redis invalidation", a
   }
 });
 
+test('peek answers a held, valid key in the same turn and nothing else', async () => {
+  const t = await setUp();
+  try {
+    await t.other.set('k', 'v1', 'PX', 300);
+    assert.is(t.near.peek('k'), undefined, 'not read yet');
+    assert.is(await t.read('k'), 'v1');
+    const held = t.near.peek('k');
+    assert.ok(held && !(held instanceof Promise), 'a plain value, no promise');
+    assert.is(held.value, 'v1');
+    assert.is(t.fetches(), 1);
+    await t.other.set('k', 'v2', 'PX', 300);
+    await until('the invalidation', () => t.near.peek('k') === undefined, 2000);
+    assert.is(await t.read('k'), 'v2');
+    assert.is(t.near.peek('k')?.value, 'v2');
+    await sleep(350);
+    assert.is(t.near.peek('k'), undefined, 'past the Redis TTL');
+  } finally {
+    await t.close();
+  }
+});
+
 test('the Redis TTL bounds the process copy', async () => {
   const t = await setUp();
   try {

@@ -112,22 +112,30 @@ export class NearCache {
   }
 
   /**
+   * The process copy of `key` when it is valid, without touching Redis (a hit is counted); undefined
+   * otherwise. Lets a read answer synchronously, with no promise on the way.
+   */
+  peek(key: string): { value: unknown } | undefined {
+    if (!this.active) return undefined;
+    const full = this.keyPrefix + key;
+    const e = this.entries.get(full);
+    if (!e) return undefined;
+    if (e.expiresAt > Date.now()) {
+      this.stats.hits++;
+      return e;
+    }
+    this.entries.delete(full);
+    return undefined;
+  }
+
+  /**
    * The value for `key` (without the prefix), read from the process copy when it is valid, else
    * through `fetch` (which must read `key` on the data connection; a miss is `undefined`).
    */
   async get(key: string, fetch: () => Promise<{ value: unknown; textLength: number; pttlMs: number } | undefined>): Promise<unknown> {
+    const held = this.peek(key);
+    if (held) return held.value;
     const full = this.keyPrefix + key;
-    const now = Date.now();
-    if (this.active) {
-      const e = this.entries.get(full);
-      if (e) {
-        if (e.expiresAt > now) {
-          this.stats.hits++;
-          return e.value;
-        }
-        this.entries.delete(full);
-      }
-    }
     this.stats.misses++;
     const startEpoch = this.epoch;
     const storable = this.active;

@@ -52,6 +52,14 @@ export class CacheService {
   }
 
   /**
+   * A hit from the near cache, answered without a promise; undefined when the key is not held there
+   * (or Redis is away: then get() says so). Callers must not mutate the value.
+   */
+  peek(key: string): { value: unknown } | undefined {
+    return this.available ? this.redis.near?.peek(key) : undefined;
+  }
+
+  /**
    * The stored value (parsed JSON; the text itself when it is not JSON). With a near cache, hot
    * keys are answered from process memory that Redis keeps coherent; values returned from there
    * are shared, so callers must not mutate them.
