@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { deleteRedisPrefix } from '../../tests/helpers/suiteHarness.js';
 import { freePorts } from '../../tests/helpers/ports.js';
+import { suiteNodeFlags } from '../../src/launcher/suiteNodeFlags.js';
 
 export const REPO_ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -129,6 +130,7 @@ export async function spawnSuite(name: string, opts: SpawnSuiteOptions = {}): Pr
   };
   delete env.ERROR_BUS_ENDPOINT;
   const args = [
+    ...suiteNodeFlags(name),
     join(REPO_ROOT, 'bin/agent-suites.js'), 'serve', '--suite', name, '--config', configFile,
     '--port', String(port), '--health-port', String(healthPort), '--metrics-port', '0', '--bind', '127.0.0.1',
   ];

@@ -14,6 +14,7 @@ import { waitForPredecessors } from './predecessors.js';
 import { describeTaken, takenPorts } from './portCheck.js';
 import { awaitHealthEnv } from './dependencyGate.js';
 import type { ServiceSpec, StartupConfig } from './types.js';
+import { suiteNodeFlags } from './suiteNodeFlags.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '*', '::', '']);
 
@@ -70,6 +71,7 @@ export class Launcher {
       const cmd = opts.childCommand?.(spec.name, cfg.file) ?? {
         command: process.execPath,
         args: [
+          ...suiteNodeFlags(spec.name),
           '--import', pathToFileURL(path.join(REPO_ROOT, 'src', 'launcher', 'exitWithLauncher.mjs')).href,
           path.join(REPO_ROOT, 'bin', 'agent-suites.js'), 'serve', '--suite', spec.name, '--config', cfg.file,
         ],

@@ -97,8 +97,12 @@ export class RequestPipeline {
     frame.reply(buf);
   }
 
-  /** Never rejects: a bug on the way (handlers' errors are caught in answer()) still gets one reply. */
-  private async process(frame: IncomingFrame, fixedAgent?: string): Promise<void> {
+  /**
+   * Decodes, answers and replies. Synchronous as far as the answer is (a cache hit is sent before
+   * this returns); never throws: a bug on the way (handlers' errors are caught in settle()) still
+   * gets one reply.
+   */
+  private process(frame: IncomingFrame, fixedAgent?: string): void {
     try {
       const { limits, metrics, suite } = this.opts;
       let codec: Codec = jsonCodec;
@@ -130,18 +134,27 @@ export class RequestPipeline {
         const earlier = this.replies.get(dedupKey);
         if (earlier) {
           metrics.requests.inc({ suite, agent: 'none', action: 'duplicate', status: 'ok' });
-          return this.send(frame, codec, withRequestId(await earlier, req.requestId));
+          earlier.then((reply) => this.send(frame, codec, withRequestId(reply, req.requestId)), (err: unknown) => this.internalError(frame, err));
+          return;
         }
       }
 
       const streamSend = streamAllowed ? (v: unknown) => this.send(frame, codec, v) : undefined;
       const work = this.answer(req, frame, fixedAgent, streamSend);
-      if (dedupKey) this.replies.set(dedupKey, work);
-      this.send(frame, codec, withRequestId(await work, req.requestId));
+      if (dedupKey) this.replies.set(dedupKey, Promise.resolve(work));
+      if (isThenable(work)) {
+        work.then((reply) => this.send(frame, codec, withRequestId(reply, req.requestId)), (err: unknown) => this.internalError(frame, err));
+      } else {
+        this.send(frame, codec, withRequestId(work, req.requestId));
+      }
     } catch (err) {
-      this.opts.log.error({ err }, 'request pipeline failed');
-      this.send(frame, jsonCodec, errorReply(`internal error: ${err instanceof Error ? err.message : String(err)}`));
+      this.internalError(frame, err);
     }
+  }
+
+  private internalError(frame: IncomingFrame, err: unknown): void {
+    this.opts.log.error({ err }, 'request pipeline failed');
+    this.send(frame, jsonCodec, errorReply(`internal error: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   /**
@@ -196,29 +209,51 @@ export class RequestPipeline {
     return this.finish(acc, errorReply(formatError(code, vars), { code }), code);
   }
 
-  private async answer(
+  /**
+   * The reply to one request, or a promise of it. Every step that can answer at once does, so a
+   * request whose handler returns a value (a cache hit, a status) allocates no promise here.
+   */
+  private answer(
     req: NormalizedRequest,
     frame: IncomingFrame,
     fixedAgent: string | undefined,
     streamSend: ((v: unknown) => void) | undefined,
-  ): Promise<unknown> {
-    const { metrics, suite, limits } = this.opts;
+  ): unknown {
     const acc = new Accounting(fixedAgent ?? 'none');
-
     if (this.draining) return this.fail(acc, 'SHUTTING_DOWN');
+    const gate = this.opts.gate;
+    return gate ? this.gated(gate, req, frame, fixedAgent, streamSend, acc) : this.route(req, fixedAgent, streamSend, acc);
+  }
 
-    if (this.opts.gate) {
-      try {
-        const refusal = await this.opts.gate(req, frame);
-        if (refusal) {
-          metrics.busRejected.inc({ suite, reason: String(refusal.code ?? 'gate') });
-          return this.finish(acc, refusal, String(refusal.code ?? 'UNAUTHORIZED'));
-        }
-      } catch (err) {
-        return this.finish(acc, errorReply(`unauthorized: ${(err as Error).message}`, { code: 'UNAUTHORIZED' }), 'UNAUTHORIZED');
+  private async gated(
+    gate: RequestGate,
+    req: NormalizedRequest,
+    frame: IncomingFrame,
+    fixedAgent: string | undefined,
+    streamSend: ((v: unknown) => void) | undefined,
+    acc: Accounting,
+  ): Promise<unknown> {
+    const { metrics, suite } = this.opts;
+    try {
+      const refusal = await gate(req, frame);
+      if (refusal) {
+        metrics.busRejected.inc({ suite, reason: String(refusal.code ?? 'gate') });
+        return this.finish(acc, refusal, String(refusal.code ?? 'UNAUTHORIZED'));
       }
+    } catch (err) {
+      return this.finish(acc, errorReply(`unauthorized: ${(err as Error).message}`, { code: 'UNAUTHORIZED' }), 'UNAUTHORIZED');
     }
+    return this.route(req, fixedAgent, streamSend, acc);
+  }
 
+  /** Finds the handler, checks the request against it and calls it (or answers why not). */
+  private route(
+    req: NormalizedRequest,
+    fixedAgent: string | undefined,
+    streamSend: ((v: unknown) => void) | undefined,
+    acc: Accounting,
+  ): unknown {
+    const { metrics, suite, limits } = this.opts;
     const verb = req.action ?? this.opts.inferAction?.(req.params);
     // Legacy BaseAgent answered a request without a verb as "Unknown action: None" (a vector pins
     // that text); the hint says what is actually wrong.
@@ -247,7 +282,7 @@ export class RequestPipeline {
       }
       if (HEALTH_VERBS.has(verb.toLowerCase())) {
         acc.action = verb.toLowerCase();
-        return this.finish(acc, await this.opts.health());
+        return this.opts.health().then((health) => this.finish(acc, health));
       }
       const known = own ? this.opts.router.actionsOf(own.name) : [...this.opts.router.actionTable().map((a) => a.action), ...HEALTH_VERBS, 'suite.describe'];
       const reply = errorReply(formatError('UNKNOWN_ACTION', { action: verb }), { code: 'UNKNOWN_ACTION', ...unknownActionHelp(verb, known) });
@@ -277,13 +312,23 @@ export class RequestPipeline {
       const reply = legacy ? normalizeReply({ status: 'error', ...legacy }) : errorReply(validation.error.message, { code: 'INVALID_PARAMS' });
       return this.finish(acc, reply, 'INVALID_PARAMS');
     }
-    const params = validation.value;
-   const timeoutMs = routed.def.timeoutMs ?? limits.requestTimeoutMs;
+    return this.invoke(routed, validation.value, req, streamSend, acc);
+  }
+
+  /** Calls the handler: a value settles at once, a promise under the action's deadline. */
+  private invoke(
+    routed: RoutedAction,
+    params: unknown,
+    req: NormalizedRequest,
+    streamSend: ((v: unknown) => void) | undefined,
+    acc: Accounting,
+  ): unknown {
+    const timeoutMs = routed.def.timeoutMs ?? this.opts.limits.requestTimeoutMs;
     this.inFlight++;
     const requestId = req.requestId;
     const ctx = new HandlerContext(
       this.aborts,
-      suite,
+      this.opts.suite,
       routed.agent.name,
       routed.action,
       requestId,
@@ -291,44 +336,65 @@ export class RequestPipeline {
       this.opts.log,
       streamSend ? async (chunk: Reply) => streamSend(withRequestId({ ...chunk, stream: 'chunk' }, requestId)) : undefined,
     );
-    const faultsBefore = storageFaultCount();
+    acc.faultsBefore = storageFaultCount();
+    let out: unknown;
     try {
-      // A handler that answers synchronously (a cache hit, a health object) needs no deadline and
-      // no promise; one that throws lands in the catch below like a rejection.
-      const out = routed.def.handler(params as never, ctx);
-      const reply = isThenable(out) ? await this.underDeadline(out, timeoutMs, ctx, routed.action) : out;
-      if (CHECK_REPLIES && routed.def.reply) {
-        const drift = replyDrift(routed.def.reply, reply);
-        if (drift) {
-          this.opts.log.error({ action: routed.action, drift }, 'reply does not match its published contract');
-          return this.finish(acc, errorReply(`reply of ${routed.action} does not match its contract: ${drift}`, { code: 'REPLY_CONTRACT' }), 'REPLY_CONTRACT');
-        }
-      }
-      const answered = storageFullAnswer(normalizeReply(reply), faultsBefore);
-      this.reportCodedFailure(answered, routed.agent.name, routed.action, req.requestId);
-      return this.finish(acc, answered);
+      out = routed.def.handler(params as never, ctx);
     } catch (err) {
-      if (err instanceof SuiteError) {
-        this.opts.errors.report({
-          error_type: err.code, message: err.message, severity: 'warning', agent: routed.agent.name,
-          details: { code: err.code, action: routed.action, request_id: req.requestId },
-        });
-        return this.finish(acc, errorReply(err.message, { code: err.code, ...(err.extra ?? {}) }), err.code);
-      }
-      const message = err instanceof Error ? err.message : String(err);
-      const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
-      this.opts.errors.report({
-        error_type: code ?? 'handler_exception',
-        message,
-        severity: 'error',
-        agent: routed.agent.name,
-        details: { code: code ?? 'HANDLER_FAILED', action: routed.action, request_id: req.requestId, stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6).join('\n') : undefined },
-      });
-      return this.finish(acc, errorReply(message, code ? { code } : {}), code ?? 'HANDLER_FAILED');
-    } finally {
-      ctx.release();
-      this.inFlight--;
+      return this.settle(routed, ctx, acc, requestId, err, true);
     }
+    if (!isThenable(out)) return this.settle(routed, ctx, acc, requestId, out, false);
+    return this.underDeadline(out, timeoutMs, ctx, routed.action).then(
+      (reply) => this.settle(routed, ctx, acc, requestId, reply, false),
+      (err: unknown) => this.settle(routed, ctx, acc, requestId, err, true),
+    );
+  }
+
+  /**
+   * The end of every request a handler took: its reply checked and counted, or its failure
+   * reported and turned into an error reply: `outcome` is the reply, or what was thrown when `failed`.
+   */
+  private settle(routed: RoutedAction, ctx: HandlerContext, acc: Accounting, requestId: string | undefined, outcome: unknown, failed: boolean): unknown {
+    ctx.release();
+    this.inFlight--;
+    let err = outcome;
+    if (!failed) {
+      try {
+        return this.answered(routed, acc, requestId, outcome);
+      } catch (e) {
+        err = e;
+      }
+    }
+    if (err instanceof SuiteError) {
+      this.opts.errors.report({
+        error_type: err.code, message: err.message, severity: 'warning', agent: routed.agent.name,
+        details: { code: err.code, action: routed.action, request_id: requestId },
+      });
+      return this.finish(acc, errorReply(err.message, { code: err.code, ...(err.extra ?? {}) }), err.code);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
+    this.opts.errors.report({
+      error_type: code ?? 'handler_exception',
+      message,
+      severity: 'error',
+      agent: routed.agent.name,
+      details: { code: code ?? 'HANDLER_FAILED', action: routed.action, request_id: requestId, stack: err instanceof Error ? err.stack?.split('\n').slice(0, 6).join('\n') : undefined },
+    });
+    return this.finish(acc, errorReply(message, code ? { code } : {}), code ?? 'HANDLER_FAILED');
+  }
+
+  private answered(routed: RoutedAction, acc: Accounting, requestId: string | undefined, reply: unknown): unknown {
+    if (CHECK_REPLIES && routed.def.reply) {
+      const drift = replyDrift(routed.def.reply, reply);
+      if (drift) {
+        this.opts.log.error({ action: routed.action, drift }, 'reply does not match its published contract');
+        return this.finish(acc, errorReply(`reply of ${routed.action} does not match its contract: ${drift}`, { code: 'REPLY_CONTRACT' }), 'REPLY_CONTRACT');
+      }
+    }
+    const answered = storageFullAnswer(normalizeReply(reply), acc.faultsBefore);
+    this.reportCodedFailure(answered, routed.agent.name, routed.action, requestId);
+    return this.finish(acc, answered);
   }
 
   /** Settles with the handler's promise, or rejects with TIMEOUT (and aborts ctx) when it is late. */
@@ -381,6 +447,8 @@ function replyDrift(schema: z.ZodType, reply: unknown): string | undefined {
 class Accounting {
   readonly started = performance.now();
   action = 'unknown';
+  /** storageFaultCount() when the handler was called (a full disk during it changes the reply). */
+  faultsBefore = 0;
   constructor(public agent: string) {}
 }
 
