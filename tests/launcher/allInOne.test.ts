@@ -60,6 +60,11 @@ test('all-in-one.yaml: every suite and the error bus shifted by PORT_OFFSET, sta
     assert.is(tail.code, 0, tail.stderr);
     assert.match(tail.stdout, new RegExp(`TestAgent test: ${marker}`));
 
+    // Suites start with their V8 flags (launcher/suiteNodeFlags.ts): the hub's capped young generation.
+    const hubPid = launcher.state()!.suites.find((s) => s.name === 'MemoryHub')!.pid!;
+    const hubArgs = readFileSync(`/proc/${hubPid}/cmdline`, 'utf8').split('\0');
+    assert.ok(hubArgs.includes('--max-semi-space-size=2'), hubArgs.join(' '));
+
     const pids = launcher.state()!.suites.map((s) => s.pid!);
     assert.is(await launcher.stop(30_000), 0);
     for (const pid of pids) assert.not.ok(pidAlive(pid));
