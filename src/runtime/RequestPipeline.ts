@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
 import type { Reply } from './Agent.js';
 import { HandlerContext } from './HandlerContext.js';
 import type { AgentRouter, RoutedAction } from './AgentRouter.js';
 import { HEALTH_VERBS } from './AgentRouter.js';
 import type { ErrorReporter } from './ErrorBusPublisher.js';
-import { storageFaultCount, storageFullMessage } from '../stores/sqlite/storageFaults.js';
+import { storageFaultCount } from '../stores/sqlite/storageFaults.js';
 import { SuiteError, errorKind, errorReply, formatError, replyCode, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
 import { normalizeRequest, type NormalizedRequest } from './normalizeRequest.js';
 import { unknownFields } from './unknownFields.js';
 import type { SuiteMetrics } from './SuiteMetrics.js';
-import { describeIssues, validateParams } from './validateParams.js';
+import { validateParams } from './validateParams.js';
 import { CodecError, detectCodec, jsonCodec, type Codec } from '../transport/codec/index.js';
 import type { IncomingFrame } from '../transport/RouterServer.js';
 import { ReplyCache } from './ReplyCache.js';
@@ -19,6 +18,7 @@ import { describeSuite } from './describeSuite.js';
 import { DeadlineSweeper } from './DeadlineSweeper.js';
 import { unknownActionHelp } from './nearestActions.js';
 import { durableBarrier } from '../stores/sqlite/GroupCommit.js';
+import { CHECK_REPLIES, isObject, isThenable, normalizeReply, replyDrift, storageFullAnswer, withRequestId } from './replyShaping.js';
 
 export interface PipelineLimits {
   /** Frames larger than this get FRAME_TOO_LARGE (bytes). */
@@ -430,19 +430,6 @@ export class RequestPipeline {
   }
 }
 
-/**
- * Under the test runner (NODE_ENV=test) every successful reply of an action that publishes its reply
- * shape (ActionDefinition.reply) is checked against it, so contracts/schema cannot drift from what
- * the suites send. Production does not pay for the check.
- */
-const CHECK_REPLIES = process.env.NODE_ENV === 'test';
-
-function replyDrift(schema: z.ZodType, reply: unknown): string | undefined {
-  if (isObject(reply) && reply.status === 'error') return undefined;
-  const r = schema.safeParse(reply);
-  return r.success ? undefined : describeIssues(r.error.issues);
-}
-
 /** Metric labels of one request, filled in as routing learns them. */
 class Accounting {
   readonly started = performance.now();
@@ -450,40 +437,6 @@ class Accounting {
   /** storageFaultCount() when the handler was called (a full disk during it changes the reply). */
   faultsBefore = 0;
   constructor(public agent: string) {}
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Failures always carry both `message` and `error` with the same text (§4.4). */
-function normalizeReply(reply: unknown): unknown {
-  if (reply === undefined) return { status: 'success' };
-  if (!isObject(reply) || reply.status !== 'error') return reply;
-  const text = reply.message ?? reply.error;
-  if (typeof text !== 'string') return reply;
-  return { ...reply, message: reply.message ?? text, error: reply.error ?? text };
-}
-
-/**
- * Agents turn a caught write failure into their legacy wording ("Failed to add memory: …"); when
- * the failure was a full disk (SQLITE_FULL during this handler), the reply says so with the
- * STORAGE_FULL code instead, so clients and the error bus can tell it from bad input.
- */
-function storageFullAnswer(reply: unknown, faultsBefore: number): unknown {
-  if (storageFaultCount() === faultsBefore || !isObject(reply) || reply.code !== undefined) return reply;
-  if (String(reply.status).toLowerCase() !== 'error') return reply;
-  const message = storageFullMessage() ?? String(reply.message ?? reply.error ?? 'Storage full');
-  return { ...reply, message, error: message, code: 'STORAGE_FULL', retryable: true };
-}
-
-function withRequestId(reply: unknown, requestId: string | undefined): unknown {
-  if (requestId === undefined || !isObject(reply) || 'request_id' in reply) return reply;
-  return { ...reply, request_id: requestId };
 }
 
 function dedupKeyOf(requestId: string, body: Buffer): string {
