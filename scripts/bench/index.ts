@@ -6,6 +6,7 @@ import { BenchContext, oneLine } from './BenchContext.js';
 import { REPO_ROOT } from './benchProcesses.js';
 import type { BenchMachine, BenchResults } from './benchTypes.js';
 import { formatMarkdown, formatTable } from './formatTable.js';
+import { onlyNames } from './caseSelection.js';
 import { rawEcho, suiteChild } from './servers.js';
 import { exampleSuiteEcho, memoryHubGet } from './cases/transport.js';
 import { exampleSuiteUnderLoad, memoryHubGetUnderLoad } from './cases/latencyUnderLoad.js';
@@ -80,7 +81,7 @@ function updateReadme(results: BenchResults): void {
     '',
     'Run `npm run bench` (every case; the `search 1M` case alone loads and indexes a million memories, tens of minutes on ' +
       'this host) or `npm run bench -- --quick` (shorter runs, 10k memories, under a ' +
-      'minute); `--only <case id>` picks cases (transport-example, latency-example, transport-memoryhub, latency-memoryhub, ' +
+      'minute); `--only <case id>[,<case id>…]` (or the flag repeated) picks cases (transport-example, latency-example, transport-memoryhub, latency-memoryhub, ' +
       'durable-writes, search, generation, startup, migration, lora) and `--update-readme` rewrites this section and its full figures. ' +
       '"server CPU per request" is the suite process\'s CPU time (from /proc) divided by the requests it answered, which ' +
       'stays comparable when other work shares the host; throughput and latency figures do not.',
@@ -104,7 +105,14 @@ function updateReadme(results: BenchResults): void {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
-  const only = argValue(args, '--only');
+  let onlyList: string[];
+  try {
+    onlyList = onlyNames(args, CASES.map((c) => c.id));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const only = onlyList.length ? onlyList.join(',') : undefined;
   const out = argValue(args, '--out') ?? join(REPO_ROOT, 'bench/results.json');
   const ctx = new BenchContext(quick);
   const started = Date.now();
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
   // Suite processes run the dist/ bundle, as `npm start` does: bring it up to date with the sources first.
   execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), '--if-stale'], { stdio: 'inherit' });
   execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/buildNative.mjs'), '--if-stale'], { stdio: 'inherit' });
-  const selected = CASES.filter((c) => !only || only.split(',').some((o) => c.id.includes(o)));
+  const selected = CASES.filter((c) => !onlyList.length || onlyList.some((o) => c.id.includes(o)));
   const interrupt = () => {
     process.stderr.write('interrupted: stopping bench servers\n');
     void ctx.closeAll().finally(() => process.exit(130));
