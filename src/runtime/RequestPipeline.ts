@@ -61,8 +61,10 @@ export interface PipelineOptions {
 
 /**
  * One request from frame to reply: size check → decode → normalise → (gate) → route → validate →
- * handler under timeout → reply conventions → encode like the request. Every frame gets exactly
- * one final reply, whatever happens on the way.
+ * handler (under its deadline when it returns a promise) → reply conventions → durable barrier →
+ * encode like the request. Every frame gets exactly one final reply, whatever happens on the way.
+ * Each step answers synchronously when it can: a request whose handler returns a value is replied
+ * to before handleFrame returns, with no promise allocated on the way (the hub's hot path).
  */
 export class RequestPipeline {
   private inFlight = 0;
@@ -83,7 +85,7 @@ export class RequestPipeline {
 
   /** Entry point for a RouterServer. `fixedAgent` is set on legacy-port listeners. */
   handleFrame(frame: IncomingFrame, fixedAgent?: string): void {
-    void this.process(frame, fixedAgent);
+    this.process(frame, fixedAgent);
   }
 
   /** Encodes like the request and hands the reply to the socket. */
