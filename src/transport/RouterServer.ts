@@ -85,9 +85,9 @@ export class RouterServer {
 
   private async receiveLoop(): Promise<void> {
     try {
-      for await (const frames of this.socket) {
-        this.dispatch(frames as Buffer[]);
-      }
+      // receive() itself rather than `for await` over the socket: the async iterator wraps every
+      // message in one more async call and a {value, done} object.
+      while (!this.closed) this.dispatch((await this.socket.receive()) as Buffer[]);
     } catch (err) {
       if (!this.closed) this.opts.log.error({ err }, 'router receive loop failed');
     }
