@@ -8,7 +8,7 @@
  * 0.4–3 ms pauses every ~180 ms, which is what the p99 at half load was made of. With the cap the
  * scavenges take ~0.1–0.3 ms. On the 2-core bench host, `latency under load: MemoryHub get`
  * (three interleaved rounds per run) gave a p99/raw-echo ratio of median 1.17 over five runs
- * with the cap and 1.51 over six without; throughput at 64 in flight was 45–50k req/s both ways.
+ * with the cap and 1.51 over five without; throughput at 64 in flight was 45–50k req/s both ways.
  */
 const FLAGS: Readonly<Record<string, readonly string[]>> = {
   MemoryHub: ['--max-semi-space-size=2'],
