@@ -50,6 +50,16 @@ export class CacheManager extends Agent {
     }
   }
 
+  /** One cache read: a near-cache hit answers in this turn (no promise, no Redis: the hot path of a busy hub), else Redis. */
+  private read(key: string): Reply | Promise<Reply> {
+    const held = this.core.cache.peek(key);
+    if (held) return { status: 'success', data: held.value };
+    return this.redis('cache_get_error', async () => {
+      const r = await this.core.cache.get(key);
+      return r.hit ? { status: 'success', data: r.value } : errorReply('Cache miss', { data: null });
+    });
+  }
+
   private ttlOf(v: unknown, dflt: number): number | undefined {
     if (v === undefined || v === null) return dflt;
     const n = toInt(v);
@@ -76,14 +86,7 @@ export class CacheManager extends Agent {
         description: 'Read memory:<id>',
         handler: (p) => {
           if (!truthy(p.memory_id)) return errorReply('Missing memory_id parameter');
-          const key = memoryEntryKey(String(p.memory_id));
-          // A near-cache hit answers in this turn: no promise, no Redis (the hot path of a busy hub).
-          const held = cache.peek(key);
-          if (held) return { status: 'success', data: held.value };
-          return this.redis('cache_get_error', async () => {
-            const r = await cache.get(key);
-            return r.hit ? { status: 'success', data: r.value } : errorReply('Cache miss', { data: null });
-          });
+          return this.read(memoryEntryKey(String(p.memory_id)));
         },
       }),
       cache_memory: defineAction({
@@ -118,13 +121,7 @@ export class CacheManager extends Agent {
         description: 'Read <cache_type>:<key>',
         handler: (p) => {
           if (!truthy(p.cache_type) || !truthy(p.key)) return errorReply('Missing cache_type or key parameter');
-          const key = cacheKey(String(p.cache_type), String(p.key));
-          const held = cache.peek(key);
-          if (held) return { status: 'success', data: held.value };
-          return this.redis('cache_get_error', async () => {
-            const r = await cache.get(key);
-            return r.hit ? { status: 'success', data: r.value } : errorReply('Cache miss', { data: null });
-          });
+          return this.read(cacheKey(String(p.cache_type), String(p.key)));
         },
       }),
       put: defineAction({

@@ -6,7 +6,7 @@ import { BenchContext, oneLine } from './BenchContext.js';
 import { REPO_ROOT } from './benchProcesses.js';
 import type { BenchMachine, BenchResults } from './benchTypes.js';
 import { formatMarkdown, formatTable } from './formatTable.js';
-import { onlyNames } from './caseSelection.js';
+import { argValue, onlyNames } from './benchArgs.js';
 import { rawEcho, suiteChild } from './servers.js';
 import { exampleSuiteEcho, memoryHubGet } from './cases/transport.js';
 import { exampleSuiteUnderLoad, memoryHubGetUnderLoad } from './cases/latencyUnderLoad.js';
@@ -49,13 +49,6 @@ function machine(loadAtStart: number): BenchMachine {
     // Other work on the host skews every figure; the 1-minute load average says how much.
     load_average_1m: { start: Number(loadAtStart.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)) },
   };
-}
-
-function argValue(args: string[], flag: string): string | undefined {
-  const i = args.indexOf(flag);
-  if (i >= 0) return args[i + 1];
-  const eq = args.find((a) => a.startsWith(`${flag}=`));
-  return eq?.slice(flag.length + 1);
 }
 
 /** The full figures behind the README's table, kept in git beside it (bench/results.json is scratch). */

@@ -5,6 +5,8 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../../src/stores/sqlite/openDatabase.js';
 import { memoryMapping } from '../../src/migration/sources/memoryRows.js';
+import type { SourceUnit } from '../../src/migration/types.js';
+import { withBulkTriggers } from '../../src/migration/unitEngine.js';
 import { sentence } from './syntheticText.js';
 
 type Db = Database.Database;
@@ -68,15 +70,11 @@ export function rawMemoryHubRate(ms: number, rowsPerTxn: number, maxRows = Numbe
  * no reading, checking or bookkeeping at all. Rows/s.
  */
 export function rawMemoryHubBulkRate(rows: number): number {
+  // The importer's own bulk path (withBulkTriggers), around nothing but the inserts.
+  const unit = { mapping: memoryMapping } as SourceUnit;
   return commitRate((dir) => openDatabase(join(dir, 'memory_hub.db'), 'memory-hub'), (db) => {
     const insert = insertMemories(db);
-    return (start, n) => {
-      const sql = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'memories_ai'").pluck().get() as string;
-      db.exec('DROP TRIGGER memories_ai');
-      insert(start, n);
-      memoryMapping.bulk!.catchUp(db, 0);
-      db.exec(sql);
-    };
+    return (start, n) => withBulkTriggers(db, unit, n, () => insert(start, n));
   }, Number.POSITIVE_INFINITY, rows, rows);
 }
 

@@ -48,17 +48,16 @@ export function nearCacheFromConfig(config: Readonly<Record<string, unknown>>): 
 /** Reads the memory-store half's config (see contracts/memory-hub/README.md "Configuration"). */
 export function coreOptionsFromConfig(config: Readonly<Record<string, unknown>>, minSimilarity: number): MemoryCoreOptions {
   const memory = section(config, 'memory');
+  const embedding = section(config, 'embedding');
   return {
     lifecycleIntervalS: positive(section(config, 'lifecycle').interval_s, DEFAULT_CORE_OPTIONS.lifecycleIntervalS, 'lifecycle.interval_s'),
     ttlCleanupIntervalS: positive(section(config, 'ttl_cleanup').interval_s, DEFAULT_CORE_OPTIONS.ttlCleanupIntervalS, 'ttl_cleanup.interval_s'),
-    embedIntervalS: positive(section(config, 'embedding').sync_interval_s, DEFAULT_CORE_OPTIONS.embedIntervalS, 'embedding.sync_interval_s'),
+    embedIntervalS: positive(embedding.sync_interval_s, DEFAULT_CORE_OPTIONS.embedIntervalS, 'embedding.sync_interval_s'),
     maxContentBytes: positive(memory.max_content_bytes, DEFAULT_CORE_OPTIONS.maxContentBytes, 'memory.max_content_bytes'),
     maxBatch: positive(memory.max_batch, DEFAULT_CORE_OPTIONS.maxBatch, 'memory.max_batch'),
     minSimilarity,
     // Unset: the line that suits the embedder (see MemoryVectorIndex.ts).
-    exactSearchMax: section(config, 'embedding').exact_search_max == null
-      ? undefined
-      : positive(section(config, 'embedding').exact_search_max, 0, 'embedding.exact_search_max'),
+    exactSearchMax: embedding.exact_search_max == null ? undefined : positive(embedding.exact_search_max, 0, 'embedding.exact_search_max'),
   };
 }
 

@@ -8,6 +8,11 @@ export function argValues(args: string[], flag: string): string[] {
   return out;
 }
 
+/** The first value given for a flag (`--flag v` or `--flag=v`). */
+export function argValue(args: string[], flag: string): string | undefined {
+  return argValues(args, flag)[0];
+}
+
 /**
  * The names given with `--only` (`--only a,b` and `--only a --only b` alike), each matching case
  * ids by substring; empty means every case. A name that matches no case throws, listing the ids.
